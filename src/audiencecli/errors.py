@@ -1,0 +1,77 @@
+"""One exception hierarchy; each class carries the exit code the contract gives it.
+
+Messages never quote personal data (names, emails, phones, addresses): callers pass only
+file names, line numbers, column names and values of non-contact columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_LISTED_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: `FILE:LINE: column X: message (value)`."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        text = f"{where}: "
+        if self.column:
+            text += f"column {self.column}: "
+        text += self.message
+        if self.value is not None:
+            text += f" ({self.value})"
+        return text
+
+
+class AudienceError(Exception):
+    """Base of every error the CLI turns into a message and an exit code."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem(file="audience", message=problems)]
+        self.problems = list(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """Up to 20 problems, one per line, and the total when more were found."""
+        lines = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        if len(self.problems) > MAX_LISTED_PROBLEMS:
+            lines.append(
+                f"... and {len(self.problems) - MAX_LISTED_PROBLEMS} more "
+                f"({len(self.problems)} problems in total)"
+            )
+        return "\n".join(lines)
+
+
+class UsageError(AudienceError):
+    """Wrong command-line use."""
+
+    exit_code = 2
+
+
+class ConfigError(AudienceError):
+    """The campaign config is invalid."""
+
+    exit_code = 2
+
+
+class InputError(AudienceError):
+    """An input file is missing, unreadable or holds data that cannot be parsed."""
+
+    exit_code = 3
+
+
+class StaleListError(AudienceError):
+    """A suppression list that applies is missing, unreadable or too old: fail closed."""
+
+    exit_code = 4
