@@ -36,19 +36,19 @@ class AudienceError(Exception):
 
     exit_code = 1
 
-    def __init__(self, problems: list[Problem] | str):
+    def __init__(self, problems: list[Problem] | str, total: int | None = None):
         if isinstance(problems, str):
             problems = [Problem(file="audience", message=problems)]
         self.problems = list(problems)
+        self.total = max(total or 0, len(self.problems))
         super().__init__(self.render())
 
     def render(self) -> str:
         """Up to 20 problems, one per line, and the total when more were found."""
         lines = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
-        if len(self.problems) > MAX_LISTED_PROBLEMS:
+        if self.total > len(lines):
             lines.append(
-                f"... and {len(self.problems) - MAX_LISTED_PROBLEMS} more "
-                f"({len(self.problems)} problems in total)"
+                f"... and {self.total - len(lines)} more ({self.total} problems in total)"
             )
         return "\n".join(lines)
 
@@ -75,3 +75,29 @@ class StaleListError(AudienceError):
     """A suppression list that applies is missing, unreadable or too old: fail closed."""
 
     exit_code = 4
+
+
+class ProblemLog:
+    """Collects located problems from many checks; keeps the first 20 and counts them all."""
+
+    def __init__(self) -> None:
+        self.listed: list[Problem] = []
+        self.total = 0
+
+    def add(self, problem: Problem, count: int = 1) -> None:
+        self.total += count
+        if len(self.listed) < MAX_LISTED_PROBLEMS:
+            self.listed.append(problem)
+
+    def extend(self, problems: list[Problem], total: int) -> None:
+        """Some of `total` problems found by one vectorized check (the first few, in file order)."""
+        room = MAX_LISTED_PROBLEMS - len(self.listed)
+        self.listed.extend(problems[: max(room, 0)])
+        self.total += total
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def raise_as(self, error: type[AudienceError]) -> None:
+        if self.total:
+            raise error(self.listed, total=self.total)

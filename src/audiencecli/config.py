@@ -1,0 +1,431 @@
+"""The campaign config: one loader that checks every key and returns one frozen object.
+
+Every problem is collected first and reported together (exit 2), so a marketer fixes the
+config in one round instead of one error at a time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import ConfigError, Problem
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+CHANNELS = ("email", "sms", "phone", "post", "social")
+PURPOSES = ("marketing", "service", "survey", "contract", "legal")
+LIST_PURPOSES = ("marketing", "service", "survey")
+SEGMENTS = ("private", "business")
+LIST_KINDS = ("internal", "robinson", "telemarketing", "custom")
+FORMATS = ("csv", "parquet")
+ENCODINGS = ("utf-8", "cp1252")
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+
+KIND_DEFAULT_CHANNELS = {
+    "internal": CHANNELS,
+    "robinson": ("phone", "post"),
+    "telemarketing": ("phone", "post"),
+    "custom": None,
+}
+KIND_DEFAULT_MAX_AGE = {"internal": None, "robinson": 30, "telemarketing": 30, "custom": None}
+KINDS_NEEDING_LIST_DATE = ("robinson", "telemarketing")
+
+ALLOWED_KEYS = {
+    "": {"campaign", "inputs", "suppressions", "output"},
+    "campaign": {
+        "name", "purpose", "product_group", "channels", "segments", "business_roles",
+        "as_of", "holdout_percent", "dedupe",
+    },
+    "inputs": {"customers", "consents", "holdings"},
+    "suppressions": {"name", "kind", "path", "list_date", "channels", "purposes", "max_age_days"},
+    "output": {"dir", "format"},
+    "path entry": {"path", "encoding"},
+}
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A file named in the config, resolved against the config's folder."""
+
+    path: Path
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class SuppressionList:
+    name: str
+    kind: str
+    file: FileSpec
+    list_date: dt.date | None
+    channels: tuple[str, ...]
+    purposes: tuple[str, ...]
+    max_age_days: int | None
+
+    def applies_to(self, campaign_channels: tuple[str, ...], purpose: str) -> bool:
+        """A list applies when its channels and purposes meet the campaign's."""
+        return purpose in self.purposes and any(c in campaign_channels for c in self.channels)
+
+    def age_days(self, as_of_date: dt.date) -> int | None:
+        return None if self.list_date is None else (as_of_date - self.list_date).days
+
+    def is_stale(self, as_of_date: dt.date) -> bool:
+        age = self.age_days(as_of_date)
+        return self.max_age_days is not None and age is not None and age > self.max_age_days
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a build needs to know, resolved and checked."""
+
+    path: Path
+    name: str
+    purpose: str
+    product_group: str | None
+    channels: tuple[str, ...]
+    segments: tuple[str, ...]
+    business_roles: tuple[str, ...]
+    as_of: dt.datetime
+    as_of_given: bool
+    holdout_percent: float
+    dedupe: bool
+    customers: FileSpec
+    consents: FileSpec
+    holdings: FileSpec | None
+    suppressions: tuple[SuppressionList, ...]
+    output_dir: Path
+    output_format: str
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def as_of_date(self) -> dt.date:
+        """The Europe/Helsinki calendar date of `as_of`, used wherever rules compare dates."""
+        return self.as_of.astimezone(HELSINKI).date()
+
+    def applying_lists(self) -> tuple[SuppressionList, ...]:
+        return tuple(s for s in self.suppressions if s.applies_to(self.channels, self.purpose))
+
+    def skipped_lists(self) -> tuple[SuppressionList, ...]:
+        return tuple(s for s in self.suppressions if not s.applies_to(self.channels, self.purpose))
+
+    def resolved(self) -> dict[str, Any]:
+        """The config as the build used it, for the manifest."""
+
+        def file_entry(spec: FileSpec | None) -> Any:
+            return None if spec is None else {"path": str(spec.path), "encoding": spec.encoding}
+
+        return {
+            "campaign": {
+                "name": self.name,
+                "purpose": self.purpose,
+                "product_group": self.product_group,
+                "channels": list(self.channels),
+                "segments": list(self.segments),
+                "business_roles": list(self.business_roles),
+                "as_of": self.as_of.isoformat(),
+                "holdout_percent": self.holdout_percent,
+                "dedupe": self.dedupe,
+            },
+            "inputs": {
+                "customers": file_entry(self.customers),
+                "consents": file_entry(self.consents),
+                "holdings": file_entry(self.holdings),
+            },
+            "suppressions": [
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "path": str(s.file.path),
+                    "encoding": s.file.encoding,
+                    "list_date": s.list_date.isoformat() if s.list_date else None,
+                    "channels": list(s.channels),
+                    "purposes": list(s.purposes),
+                    "max_age_days": s.max_age_days,
+                    "applies": s.applies_to(self.channels, self.purpose),
+                }
+                for s in self.suppressions
+            ],
+            "output": {"dir": str(self.output_dir), "format": self.output_format},
+        }
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """A date `as_of` means the end of that day in Europe/Helsinki."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59, 999999), tzinfo=HELSINKI)
+
+
+def parse_as_of(value: Any) -> dt.datetime:
+    """A TOML date/datetime or an ISO string; naive times are Europe/Helsinki. Raises ValueError."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return end_of_day(dt.date.fromisoformat(text))
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=HELSINKI) if value.tzinfo is None else value
+    if isinstance(value, dt.date):
+        return end_of_day(value)
+    raise ValueError("not a date or datetime")
+
+
+def parse_config_date(value: Any) -> dt.date:
+    """A TOML date or an ISO date string. Raises ValueError."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("a date is expected, not a datetime")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return dt.date.fromisoformat(value.strip())
+    raise ValueError("not a date")
+
+
+class _Checker:
+    """Collects config problems instead of stopping at the first."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(Problem(file=self.file, message=f"{key}: {message}"))
+
+    def unknown_keys(self, table: dict, section: str, label: str) -> None:
+        allowed = ALLOWED_KEYS[section]
+        for key in table:
+            if key not in allowed:
+                where = f"{label}.{key}" if label else key
+                self.fail(where, f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+    def string(self, table: dict, key: str, label: str, *, required: bool = False,
+               pattern: re.Pattern | None = None) -> str | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{label}.{key}", "required")
+            return None
+        if not isinstance(value, str):
+            self.fail(f"{label}.{key}", f"must be a string, got {type(value).__name__}")
+            return None
+        if pattern is not None and not pattern.match(value):
+            self.fail(f"{label}.{key}", f"must match [A-Za-z0-9._-]+ ({value!r})")
+            return None
+        return value
+
+    def choice(self, table: dict, key: str, label: str, allowed: tuple[str, ...], *,
+               required: bool = False) -> str | None:
+        value = self.string(table, key, label, required=required)
+        if value is not None and value not in allowed:
+            self.fail(f"{label}.{key}", f"{value!r} is not one of: {', '.join(allowed)}")
+            return None
+        return value
+
+    def choices(self, table: dict, key: str, label: str, allowed: tuple[str, ...], *,
+                default: tuple[str, ...] | None, non_empty: bool = True) -> tuple[str, ...] | None:
+        if key not in table:
+            return default
+        value = table[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(f"{label}.{key}", f"must be a list of strings from: {', '.join(allowed)}")
+            return None
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            self.fail(f"{label}.{key}", f"{', '.join(map(repr, bad))} not in: {', '.join(allowed)}")
+            return None
+        if len(set(value)) != len(value):
+            self.fail(f"{label}.{key}", "lists a value twice")
+            return None
+        if non_empty and not value:
+            self.fail(f"{label}.{key}", f"must not be empty; allowed: {', '.join(allowed)}")
+            return None
+        return tuple(v for v in allowed if v in value)
+
+    def file_spec(self, value: Any, key: str, base: Path) -> FileSpec | None:
+        if isinstance(value, str):
+            path, encoding = value, "utf-8"
+        elif isinstance(value, dict):
+            self.unknown_keys(value, "path entry", key)
+            path = self.string(value, "path", key, required=True)
+            encoding = self.choice(value, "encoding", key, ENCODINGS) or "utf-8"
+            if path is None:
+                return None
+        else:
+            self.fail(key, 'must be a path string or { path = "...", encoding = "cp1252" }')
+            return None
+        if not path.strip():
+            self.fail(key, "must not be empty")
+            return None
+        return FileSpec(path=(base / path).resolve(), encoding=encoding)
+
+
+def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str | None = None,
+                output_format: str | None = None) -> Config:
+    """Read and check the campaign config; command-line overrides win over the file."""
+    config_path = Path(path)
+    label = str(path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem(file=label, message="config file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(file=label, message=f"cannot read config: {exc.__class__.__name__}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(file=label, message=f"not valid TOML: {exc}")]) from None
+
+    check = _Checker(label)
+    base = config_path.resolve().parent
+    check.unknown_keys(data, "", "")
+    for section in ("campaign", "inputs", "output"):
+        if section in data and not isinstance(data[section], dict):
+            check.fail(section, "must be a table")
+            data[section] = {}
+    campaign = data.get("campaign", {})
+    if "campaign" not in data:
+        check.fail("campaign", "required table is missing")
+    check.unknown_keys(campaign, "campaign", "campaign")
+
+    name = check.string(campaign, "name", "campaign", required=True, pattern=NAME_PATTERN)
+    purpose = check.choice(campaign, "purpose", "campaign", PURPOSES, required=True)
+    product_group = check.string(campaign, "product_group", "campaign")
+    if product_group is not None:
+        product_group = product_group.strip().lower() or None
+    if "channels" not in campaign:
+        check.fail("campaign.channels", f"required; a non-empty list from: {', '.join(CHANNELS)}")
+    channels = check.choices(campaign, "channels", "campaign", CHANNELS, default=())
+    segments = check.choices(campaign, "segments", "campaign", SEGMENTS, default=SEGMENTS)
+    business_roles: tuple[str, ...] = ()
+    roles_value = campaign.get("business_roles", [])
+    if not isinstance(roles_value, list) or not all(isinstance(r, str) for r in roles_value):
+        check.fail("campaign.business_roles", "must be a list of strings")
+    else:
+        business_roles = tuple(sorted({r.strip().lower() for r in roles_value if r.strip()}))
+
+    as_of_value = as_of if as_of is not None else campaign.get("as_of")
+    as_of_given = as_of_value is not None
+    as_of_time = dt.datetime.now(HELSINKI)
+    if as_of_given:
+        try:
+            as_of_time = parse_as_of(as_of_value)
+        except ValueError:
+            where = "--as-of" if as_of is not None else "campaign.as_of"
+            check.fail(where, f"must be a date (2026-12-01) or datetime (2026-12-01T14:05:00) ({as_of_value!r})")
+
+    holdout = campaign.get("holdout_percent", 0)
+    if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout <= 100:
+        check.fail("campaign.holdout_percent", f"must be a number from 0 to 100 ({holdout!r})")
+        holdout = 0
+    dedupe = campaign.get("dedupe", True)
+    if not isinstance(dedupe, bool):
+        check.fail("campaign.dedupe", f"must be true or false ({dedupe!r})")
+        dedupe = True
+
+    inputs = data.get("inputs", {})
+    if "inputs" not in data:
+        check.fail("inputs", "required table is missing")
+    check.unknown_keys(inputs, "inputs", "inputs")
+    files: dict[str, FileSpec | None] = {}
+    for key in ("customers", "consents", "holdings"):
+        if key in inputs:
+            files[key] = check.file_spec(inputs[key], f"inputs.{key}", base)
+        else:
+            files[key] = None
+            if key != "holdings":
+                check.fail(f"inputs.{key}", "required")
+
+    suppressions = _load_suppressions(data.get("suppressions", []), check, base)
+
+    output = data.get("output", {})
+    check.unknown_keys(output, "output", "output")
+    out_format = check.choice(output, "format", "output", FORMATS) or "csv"
+    if output_format is not None:
+        if output_format not in FORMATS:
+            check.fail("--format", f"{output_format!r} is not one of: {', '.join(FORMATS)}")
+        else:
+            out_format = output_format
+    out_dir_value = check.string(output, "dir", "output")
+    if out is not None:
+        output_dir = Path(out).resolve()
+    elif out_dir_value:
+        output_dir = (base / out_dir_value).resolve()
+    else:
+        output_dir = (base / "out" / (name or "campaign")).resolve()
+
+    if check.problems:
+        raise ConfigError(check.problems)
+    return Config(
+        path=config_path.resolve(),
+        name=name,
+        purpose=purpose,
+        product_group=product_group,
+        channels=channels,
+        segments=segments,
+        business_roles=business_roles,
+        as_of=as_of_time,
+        as_of_given=as_of_given,
+        holdout_percent=float(holdout),
+        dedupe=dedupe,
+        customers=files["customers"],
+        consents=files["consents"],
+        holdings=files["holdings"],
+        suppressions=suppressions,
+        output_dir=output_dir,
+        output_format=out_format,
+        raw=data,
+    )
+
+
+def _load_suppressions(entries: Any, check: _Checker, base: Path) -> tuple[SuppressionList, ...]:
+    if not isinstance(entries, list):
+        check.fail("suppressions", "must be an array of tables ([[suppressions]])")
+        return ()
+    lists: list[SuppressionList] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        label = f"suppressions[{index}]"
+        if not isinstance(entry, dict):
+            check.fail(label, "must be a table")
+            continue
+        check.unknown_keys(entry, "suppressions", label)
+        name = check.string(entry, "name", label, required=True, pattern=NAME_PATTERN)
+        if name is not None:
+            label = f"suppressions[{name}]"
+            if name in seen:
+                check.fail(label, "name is used by another list; names must be unique")
+            seen.add(name)
+        kind = check.choice(entry, "kind", label, LIST_KINDS, required=True)
+        file = None
+        if "path" not in entry:
+            check.fail(f"{label}.path", "required")
+        else:
+            file = check.file_spec(entry["path"], f"{label}.path", base)
+        list_date = None
+        if "list_date" in entry:
+            try:
+                list_date = parse_config_date(entry["list_date"])
+            except ValueError:
+                check.fail(f"{label}.list_date", f"must be a date such as 2026-11-15 ({entry['list_date']!r})")
+        elif kind in KINDS_NEEDING_LIST_DATE:
+            check.fail(f"{label}.list_date", f"required for kind {kind} (the day the list was extracted)")
+        default_channels = KIND_DEFAULT_CHANNELS.get(kind or "", CHANNELS)
+        if kind == "custom" and "channels" not in entry:
+            check.fail(f"{label}.channels", f"required for kind custom; a list from: {', '.join(CHANNELS)}")
+        channels = check.choices(entry, "channels", label, CHANNELS, default=default_channels)
+        purposes = check.choices(entry, "purposes", label, LIST_PURPOSES, default=("marketing",))
+        max_age = entry.get("max_age_days", KIND_DEFAULT_MAX_AGE.get(kind or ""))
+        if "max_age_days" in entry and (
+            isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
+        ):
+            check.fail(f"{label}.max_age_days", f"must be a whole number of days, 0 or more ({max_age!r})")
+            max_age = None
+        if name and kind and file and channels and purposes:
+            lists.append(SuppressionList(
+                name=name, kind=kind, file=file, list_date=list_date,
+                channels=channels, purposes=purposes, max_age_days=max_age,
+            ))
+    return tuple(lists)

@@ -1,0 +1,470 @@
+"""Reading input files into Polars frames of typed, trimmed, validated columns.
+
+Every file is first read as text columns (CSV) or converted to text (Parquet) so that both
+formats go through the same parsing and the same error messages. Each row keeps `_line`, its
+line in the file (header = line 1), so every data error can name FILE:LINE.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .config import CHANNELS, HELSINKI, FileSpec
+from .errors import Problem, ProblemLog
+
+LINE = "_line"
+MAX_EXAMPLES = 20
+
+# Values of these columns are personal contact data: never quoted in a message.
+CONTACT_COLUMNS = frozenset({
+    "first_name", "last_name", "company_name", "email", "phone",
+    "street_address", "postal_code", "city",
+})
+
+TRUE_WORDS = ("true", "1", "yes", "y", "kyllä", "ja")
+FALSE_WORDS = ("false", "0", "no", "n", "ei", "nej")
+
+ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})$"
+FINNISH_DATE = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"
+ISO_DATETIME = (
+    r"^(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})"
+    r"(?:[Tt ]+(?<H>\d{1,2}):(?<M>\d{2})(?::(?<S>\d{2})(?:[.,](?<f>\d{1,9}))?)?)?"
+    r"\s*(?<z>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+FINNISH_DATETIME = (
+    r"^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{4})"
+    r"(?:\s+(?:klo\s+)?(?<H>\d{1,2})[.:](?<M>\d{2})(?:[.:](?<S>\d{2}))?)?$"
+)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file read as text: known columns only, values trimmed, empty strings as nulls."""
+
+    label: str
+    frame: pl.DataFrame
+    sha256: str
+    columns_found: tuple[str, ...]
+    unknown_columns: tuple[str, ...]
+
+
+def file_label(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> RawTable | None:
+    """Read one input file; on failure add the problem to `problems` and return None."""
+    label = file_label(spec.path)
+    try:
+        data = spec.path.read_bytes()
+    except FileNotFoundError:
+        problems.add(Problem(file=label, message="file not found"))
+        return None
+    except OSError as exc:
+        problems.add(Problem(file=label, message=f"cannot be read ({exc.strerror or exc.__class__.__name__})"))
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = spec.path.suffix.lower()
+    if suffix == ".parquet":
+        frame = _read_parquet(data, label, problems)
+    elif suffix in (".csv", ".txt"):
+        frame = _read_csv(data, spec.encoding, label, problems)
+    else:
+        problems.add(Problem(file=label, message="unknown file type; use .csv, .txt or .parquet"))
+        return None
+    if frame is None:
+        return None
+    found = tuple(c for c in frame.columns if c != LINE)
+    keep = [c for c in known if c in found]
+    frame = frame.select(
+        *[_clean_text(c) for c in keep],
+        *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
+        pl.col(LINE),
+    )
+    # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
+    frame = frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in known)) if known else frame
+    unknown = tuple(c for c in found if c not in known)
+    return RawTable(label=label, frame=frame, sha256=digest, columns_found=found, unknown_columns=unknown)
+
+
+def _clean_text(column: str) -> pl.Expr:
+    trimmed = pl.col(column).str.strip_chars()
+    return pl.when(trimmed != "").then(trimmed).alias(column)
+
+
+def _normalize_header(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().lower()
+
+
+def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("cp1252" if encoding == "cp1252" else "utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problems.add(Problem(file=label, line=line, message=f"cannot be decoded as {encoding}; "
+                             + ("save the file as UTF-8 or give encoding = \"cp1252\""
+                                if encoding == "utf-8" else "the byte is not valid cp1252")))
+        return None
+    if encoding == "cp1252":
+        data = text.encode("utf-8")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        problems.add(Problem(file=label, line=line, message="contains a NUL byte; not a text file"))
+        return None
+    if not text.strip():
+        problems.add(Problem(file=label, line=1, message="the file is empty; a header line is required"))
+        return None
+    header_line = text.split("\n", 1)[0]
+    separator = max([",", ";", "\t"], key=header_line.count)
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+    names = [_normalize_header(h) for h in header]
+    clashes = sorted({n for n in names if n and names.count(n) > 1})
+    for name in clashes:
+        problems.add(Problem(file=label, line=1, column=name or "(empty)",
+                             message="column appears more than once in the header"))
+    if clashes:
+        return None
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
+            has_header=True, raise_if_empty=False,
+        )
+    except Exception:  # noqa: BLE001 - any parser failure is diagnosed below with a line number
+        problems.add(_diagnose_csv(text, separator, label))
+        return None
+    frame.columns = [_normalize_header(c) for c in frame.columns]
+    lines = _record_lines(text, separator, frame.height)
+    return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+
+
+def _record_lines(text: str, separator: str, height: int) -> list[int]:
+    """The line each record starts on; only walks the file when quoted fields span lines."""
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if physical == height + 1:
+        return list(range(2, height + 2))
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    previous_end = 0
+    for index, _row in enumerate(reader):
+        if index > 0:
+            starts.append(previous_end + 1)
+        previous_end = reader.line_num
+    if len(starts) != height:
+        return list(range(2, height + 2))
+    return starts
+
+
+def _diagnose_csv(text: str, separator: str, label: str) -> Problem:
+    """Find the line a CSV parser chokes on, using the standard library's strict reader."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    width = None
+    start = 1
+    try:
+        for row in reader:
+            if width is None:
+                width = len(row)
+            elif len(row) > width:
+                return Problem(file=label, line=start,
+                               message=f"has {len(row)} fields but the header has {width}")
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        return Problem(file=label, line=start, message=f"cannot be parsed as CSV: {exc}")
+    return Problem(file=label, line=start, message="cannot be parsed as CSV")
+
+
+def _read_parquet(data: bytes, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
+        problems.add(Problem(file=label, message="cannot be read as Parquet"))
+        return None
+    names = [_normalize_header(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        for name in dupes:
+            problems.add(Problem(file=label, line=1, column=name, message="column appears more than once"))
+        return None
+    columns = []
+    for original, name in zip(frame.columns, names):
+        dtype = frame.schema[original]
+        column = pl.col(original)
+        if dtype == pl.String:
+            expr = column
+        elif dtype == pl.Date:
+            expr = column.dt.to_string("%Y-%m-%d")
+        elif isinstance(dtype, pl.Datetime):
+            fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
+            expr = column.dt.to_string(fmt)
+        elif dtype == pl.Boolean:
+            expr = pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
+        elif dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
+            expr = column.cast(pl.String)
+        else:
+            problems.add(Problem(file=label, line=1, column=name,
+                                 message=f"has Parquet type {dtype}, which cannot be read as text"))
+            return None
+        columns.append(expr.alias(name))
+    return frame.select(columns).with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+def report_rows(table: RawTable, mask: pl.Expr, column: str, message: str, problems: ProblemLog,
+                *, quote: bool = True) -> None:
+    """Add one problem per row where `mask` holds (the first few listed, all counted)."""
+    bad = table.frame.filter(mask)
+    if bad.height == 0:
+        return
+    show_value = quote and column not in CONTACT_COLUMNS
+    rows = bad.head(MAX_EXAMPLES).select(LINE, pl.col(column) if column in bad.columns else pl.lit(None))
+    listed = [
+        Problem(file=table.label, line=line, column=column, message=message,
+                value=(value if show_value and value is not None else None))
+        for line, value in rows.iter_rows()
+    ]
+    problems.extend(listed, bad.height)
+
+
+def require_columns(table: RawTable, required: tuple[str, ...], problems: ProblemLog) -> bool:
+    """Every required column must be in the header; suggest the closest name when one is not."""
+    ok = True
+    for name in required:
+        if name not in table.columns_found:
+            hint = _closest(name, table.unknown_columns)
+            found = ", ".join(table.columns_found) or "none"
+            message = f"required column is missing (found: {found})"
+            if hint:
+                message += f"; did you mean {hint!r}?"
+            problems.add(Problem(file=table.label, line=1, column=name, message=message))
+            ok = False
+    return ok
+
+
+def _closest(name: str, candidates: tuple[str, ...]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def parse_date(column: str) -> pl.Expr:
+    """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
+    value = pl.col(column)
+    iso = value.str.extract_groups(ISO_DATE)
+    finnish = value.str.extract_groups(FINNISH_DATE)
+    year = pl.coalesce(iso.struct.field("1"), finnish.struct.field("3"))
+    month = pl.coalesce(iso.struct.field("2"), finnish.struct.field("2"))
+    day = pl.coalesce(iso.struct.field("3"), finnish.struct.field("1"))
+    text = pl.concat_str([year, month.str.zfill(2), day.str.zfill(2)], separator="-")
+    return text.str.to_date("%Y-%m-%d", strict=False)
+
+
+def parse_datetime(column: str) -> pl.Expr:
+    """ISO 8601 or Finnish `d.m.yyyy h.mm[.ss]`, as a UTC instant; naive times are Helsinki time.
+
+    A date alone is the start of that day. Null when missing or unparseable.
+    """
+    value = pl.col(column)
+    iso = value.str.extract_groups(ISO_DATETIME)
+    finnish = value.str.extract_groups(FINNISH_DATETIME)
+
+    def part(name: str) -> pl.Expr:
+        return pl.coalesce(iso.struct.field(name), finnish.struct.field(name))
+
+    hour = part("H").fill_null("0").str.zfill(2)
+    minute = part("M").fill_null("00")
+    second = part("S").fill_null("00")
+    text = pl.concat_str([
+        part("y"), pl.lit("-"), part("m").str.zfill(2), pl.lit("-"), part("d").str.zfill(2), pl.lit(" "),
+        hour, pl.lit(":"), minute, pl.lit(":"), second,
+    ])
+    naive = text.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False)
+    fraction = iso.struct.field("f").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64).fill_null(0)
+    naive = naive + pl.duration(microseconds=fraction)
+    zone = iso.struct.field("z")
+    sign = pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
+    digits = zone.str.replace_all(r"[^0-9]", "")
+    offset_minutes = sign * (
+        digits.str.slice(0, 2).cast(pl.Int64) * 60 + digits.str.slice(2, 2).cast(pl.Int64).fill_null(0)
+    )
+    offset_minutes = pl.when(zone.str.to_uppercase() == "Z").then(0).otherwise(offset_minutes)
+    with_offset = (naive - pl.duration(minutes=offset_minutes)).dt.replace_time_zone("UTC")
+    local = naive.dt.replace_time_zone(str(HELSINKI), ambiguous="earliest", non_existent="null")
+    # A wall-clock time in the spring-forward gap does not exist; read it as an hour later.
+    shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(str(HELSINKI), ambiguous="earliest",
+                                                                    non_existent="null")
+    local = pl.coalesce(local, shifted).dt.convert_time_zone("UTC")
+    return pl.when(zone.is_not_null()).then(with_offset).otherwise(local)
+
+
+def parse_bool(column: str) -> pl.Expr:
+    """Boolean words in Finnish, Swedish and English; missing is false; null when unrecognised."""
+    lowered = pl.col(column).str.to_lowercase()
+    return (
+        pl.when(pl.col(column).is_null()).then(False)
+        .when(lowered.is_in(TRUE_WORDS)).then(True)
+        .when(lowered.is_in(FALSE_WORDS)).then(False)
+    )
+
+
+def lower(column: str) -> pl.Expr:
+    return pl.col(column).str.to_lowercase()
+
+
+# ---------------------------------------------------------------------------------------------
+# The inputs of the contract (section 3)
+
+CUSTOMER_COLUMNS = (
+    "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
+    "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
+    "paperless", "business_role",
+)
+CONSENT_COLUMNS = ("customer_id", "channel", "purpose", "status", "recorded_at", "source")
+HOLDING_COLUMNS = ("customer_id", "product_group", "start_date", "end_date")
+LIST_KEY_COLUMNS = ("customer_id", "email", "phone", "first_name", "last_name", "street_address", "postal_code")
+NAME_ADDRESS_COLUMNS = ("first_name", "last_name", "street_address", "postal_code")
+LIST_COLUMNS = (*LIST_KEY_COLUMNS, "channel")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One parsed input: its typed frame and the facts the manifest and validate report."""
+
+    label: str
+    frame: pl.DataFrame
+    sha256: str
+    rows: int
+    unknown_columns: tuple[str, ...]
+
+
+def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
+    table = read_table(spec, CUSTOMER_COLUMNS, problems)
+    if table is None or not require_columns(table, ("customer_id", "customer_type"), problems):
+        return None
+    frame = table.frame.with_columns(
+        customer_type=lower("customer_type"),
+        country=pl.col("country").str.to_uppercase(),
+        language=lower("language"),
+        business_role=lower("business_role"),
+        birth_date_parsed=parse_date("birth_date"),
+        deceased_date_parsed=parse_date("deceased_date"),
+        paperless_parsed=parse_bool("paperless"),
+    )
+    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
+    report_rows(checked, pl.col("customer_id").is_null(), "customer_id", "customer_id is missing", problems)
+    duplicated = pl.col("customer_id").is_not_null() & pl.col("customer_id").is_duplicated()
+    report_rows(checked, duplicated, "customer_id", "duplicate customer_id", problems)
+    report_rows(checked, pl.col("customer_type").is_null(), "customer_type",
+                "customer_type is missing; expected private or business", problems)
+    report_rows(checked, pl.col("customer_type").is_not_null() & ~pl.col("customer_type").is_in(["private", "business"]),
+                "customer_type", "expected private or business", problems)
+    for name in ("birth_date", "deceased_date"):
+        report_rows(checked, pl.col(name).is_not_null() & pl.col(f"{name}_parsed").is_null(), name,
+                    "not a date (expected 2026-12-01 or 1.12.2026)", problems)
+    report_rows(checked, pl.col("paperless_parsed").is_null(), "paperless",
+                "not a boolean (expected true/false, 1/0, yes/no, y/n, kyllä/ei, ja/nej)", problems)
+    report_rows(checked, pl.col("country").is_not_null() & ~pl.col("country").str.contains(r"^[A-Z]{2}$"),
+                "country", "expected a two-letter ISO 3166-1 country code", problems)
+    frame = frame.select(
+        "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
+        "street_address", "postal_code", "city",
+        pl.col("country").fill_null("FI"),
+        pl.when(pl.col("language").str.contains(r"^\p{L}{2}$")).then(pl.col("language")).otherwise(pl.lit("fi"))
+        .alias("language"),
+        pl.col("birth_date_parsed").alias("birth_date"),
+        pl.col("deceased_date_parsed").alias("deceased_date"),
+        pl.col("paperless_parsed").alias("paperless"),
+        "business_role",
+        LINE,
+    )
+    return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
+
+
+def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
+    table = read_table(spec, CONSENT_COLUMNS, problems)
+    required = ("customer_id", "channel", "purpose", "status", "recorded_at")
+    if table is None or not require_columns(table, required, problems):
+        return None
+    frame = table.frame.with_columns(
+        channel=lower("channel"), purpose=lower("purpose"), status=lower("status"),
+        recorded_at_parsed=parse_datetime("recorded_at"),
+    )
+    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
+    for name in required:
+        report_rows(checked, pl.col(name).is_null(), name, f"{name} is missing", problems)
+    allowed = {
+        "channel": (*CHANNELS, "all"),
+        "purpose": ("marketing", "service", "survey", "all"),
+        "status": ("granted", "denied"),
+    }
+    for name, values in allowed.items():
+        report_rows(checked, pl.col(name).is_not_null() & ~pl.col(name).is_in(values), name,
+                    f"expected one of {', '.join(values)}", problems)
+    report_rows(checked, pl.col("recorded_at").is_not_null() & pl.col("recorded_at_parsed").is_null(),
+                "recorded_at", "not a datetime (expected 2026-12-01T14:05:00 or 1.12.2026 14.05)", problems)
+    frame = frame.select(
+        "customer_id", "channel", "purpose",
+        (pl.col("status") == "denied").alias("denied"),
+        pl.col("recorded_at_parsed").alias("recorded_at"),
+        "source",
+        LINE,
+    )
+    return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
+
+
+def load_holdings(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
+    table = read_table(spec, HOLDING_COLUMNS, problems)
+    required = ("customer_id", "product_group", "start_date")
+    if table is None or not require_columns(table, required, problems):
+        return None
+    frame = table.frame.with_columns(
+        product_group=lower("product_group"),
+        start_parsed=parse_date("start_date"),
+        end_parsed=parse_date("end_date"),
+    )
+    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
+    for name in required:
+        report_rows(checked, pl.col(name).is_null(), name, f"{name} is missing", problems)
+    report_rows(checked, pl.col("start_date").is_not_null() & pl.col("start_parsed").is_null(), "start_date",
+                "not a date (expected 2026-12-01 or 1.12.2026)", problems)
+    report_rows(checked, pl.col("end_date").is_not_null() & pl.col("end_parsed").is_null(), "end_date",
+                "not a date (expected 2026-12-01 or 1.12.2026)", problems)
+    frame = frame.select(
+        "customer_id", "product_group",
+        pl.col("start_parsed").alias("start_date"),
+        pl.col("end_parsed").alias("end_date"),
+        LINE,
+    )
+    return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
+
+
+def load_list(spec: FileSpec, list_channels: tuple[str, ...], problems: ProblemLog) -> Loaded | None:
+    """A suppression list: key columns as given (normalized later), `channel` checked."""
+    table = read_table(spec, LIST_COLUMNS, problems)
+    if table is None:
+        return None
+    has_name_address = all(c in table.columns_found for c in NAME_ADDRESS_COLUMNS)
+    if not any(c in table.columns_found for c in ("customer_id", "email", "phone")) and not has_name_address:
+        problems.add(Problem(
+            file=table.label, line=1,
+            message="no key column: a list needs customer_id, email, phone, or all of "
+                    "first_name, last_name, street_address, postal_code"
+                    f" (found: {', '.join(table.columns_found) or 'none'})",
+        ))
+        return None
+    frame = table.frame.with_columns(channel=lower("channel"))
+    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
+    report_rows(checked, pl.col("channel").is_not_null() & ~pl.col("channel").is_in(list_channels), "channel",
+                f"not one of this list's channels ({', '.join(list_channels)})", problems)
+    if not has_name_address:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in NAME_ADDRESS_COLUMNS)
+    return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)

@@ -1,0 +1,78 @@
+"""Contact normalization (contract section 4) as Polars expressions.
+
+Phones live in `phones.py` (they need libphonenumber on the values a fast path cannot settle).
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+
+import polars as pl
+
+# Full Unicode case folding = lower-casing plus these replacements (ß → ss, ς → σ, …), computed
+# from Python's own `str.casefold` so the vectorized key equals the contract's definition.
+_CASEFOLD_EXTRA = {
+    ch: ch.casefold()
+    for ch in map(chr, range(sys.maxunicode + 1))
+    if not 0xD800 <= ord(ch) <= 0xDFFF and ch == ch.lower() and ch.casefold() != ch
+}
+
+EMAIL_VALID = (
+    r"^[^@\s]+@(?:[\p{L}0-9](?:[\p{L}0-9-]*[\p{L}0-9])?\.)+\p{L}{2,}$"
+)
+
+
+def email(expr: pl.Expr) -> pl.Expr:
+    """Trimmed, NFC-normalized, lower-cased; null stays null."""
+    value = expr.str.strip_chars().str.normalize("NFC").str.to_lowercase()
+    return pl.when(value != "").then(value)
+
+
+def email_is_valid(normalized: pl.Expr) -> pl.Expr:
+    """Exactly the contract's rule: one @, a local part without white space, a letter TLD."""
+    return normalized.str.contains(EMAIL_VALID)
+
+
+def casefold(expr: pl.Expr) -> pl.Expr:
+    """`str.casefold` as an expression: lower-case, then the folds lower-casing does not do."""
+    return expr.str.to_lowercase().str.replace_many(list(_CASEFOLD_EXTRA), list(_CASEFOLD_EXTRA.values()))
+
+
+def key_part(expr: pl.Expr) -> pl.Expr:
+    """One part of the name-and-address key: NFC, case-folded, punctuation to spaces, spaces collapsed.
+
+    `Anna-Liisa` → `anna liisa`, `Mannerheimintie 12 A,5` → `mannerheimintie 12 a 5`.
+    An empty result is missing.
+    """
+    folded = casefold(expr.str.normalize("NFC"))
+    spaced = folded.str.replace_all(r"\p{P}", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.when(spaced != "").then(spaced)
+
+
+def name_address_key(first: pl.Expr, last: pl.Expr, street: pl.Expr, postal: pl.Expr) -> pl.Expr:
+    """The four normalized parts joined; null unless all four are present."""
+    return pl.concat_str([key_part(first), key_part(last), key_part(street), key_part(postal)],
+                         separator="\x1f")
+
+
+def address_problem(street: pl.Expr, postal: pl.Expr, city: pl.Expr, country: pl.Expr) -> pl.Expr:
+    """Null for a complete postal address, else why it cannot carry a letter."""
+    present = [street.is_not_null(), postal.is_not_null(), city.is_not_null()]
+    return (
+        pl.when(~pl.any_horizontal(present)).then(pl.lit("missing"))
+        .when(~pl.all_horizontal(present)).then(pl.lit("incomplete address (street, postal code and city are all needed)"))
+        .when((country == "FI") & ~postal.str.contains(r"^[0-9]{5}$"))
+        .then(pl.lit("postal code is not 5 digits"))
+    )
+
+
+def sha256_hex(values: pl.Series) -> pl.Series:
+    """SHA-256 hex of each value (null stays null), hashed once per distinct value."""
+    unique = values.drop_nulls().unique()
+    digests = pl.Series([hashlib.sha256(v.encode("utf-8")).hexdigest() for v in unique.to_list()],
+                        dtype=pl.String)
+    lookup = pl.DataFrame({"value": unique, "digest": digests})
+    return (
+        values.to_frame("value").join(lookup, on="value", how="left", maintain_order="left")
+        .get_column("digest").alias(values.name)
+    )

@@ -1,0 +1,178 @@
+"""Write the run directory atomically and deterministically (contract section 7).
+
+The run is written into a hidden temporary folder beside the target, every file owner-only,
+and then swapped into place with one rename, so readers see the previous run or the new one,
+never a half-written one. A failure removes the temporary folder; one left by a killed run
+(SIGKILL cannot be caught) is removed by the next build of the same target.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+import polars as pl
+
+from . import __version__
+from .errors import UsageError
+from .pipeline import BuildResult
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+TEMP_MARK = ".audience-tmp-"
+OLD_MARK = ".audience-old-"
+
+
+def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetime) -> Path:
+    """Write the run directory; returns its path. Nothing is left behind on failure."""
+    config = result.config
+    target = config.output_dir
+    _refuse_foreign_target(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
+    temp = target.parent / f"{TEMP_MARK}{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    previous_handlers = _catch_termination()
+    try:
+        temp.mkdir(mode=DIR_MODE)
+        os.chmod(temp, DIR_MODE)
+        outputs = []
+        ext = config.output_format
+        for channel, table in result.channel_tables.items():
+            outputs.append(_write_table(table, temp / f"{channel}.{ext}", ext))
+        outputs.append(_write_table(result.exclusions, temp / f"exclusions.{ext}", ext))
+        _write_json(temp / "summary.json", result.summary)
+        outputs.append(_file_fact(temp / "summary.json", None))
+        manifest = {
+            "tool": "audiencecli",
+            "version": __version__,
+            "command": command,
+            "config": config.resolved(),
+            "as_of": result.summary["as_of"],
+            "stale": result.summary["stale"],
+            "stale_lists": result.summary["stale_lists"],
+            "inputs": [fact.__dict__ for fact in result.inputs.facts(config)],
+            "outputs": outputs,
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "finished_at": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        }
+        _write_json(temp / "manifest.json", manifest)
+        _swap_into_place(temp, target)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    finally:
+        _restore_handlers(previous_handlers)
+    return target
+
+
+def _write_table(frame: pl.DataFrame, path: Path, fmt: str) -> dict:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        if fmt == "parquet":
+            frame.write_parquet(handle, statistics=False)
+        else:
+            frame.write_csv(handle, include_header=True, line_terminator="\n", null_value="")
+    os.chmod(path, FILE_MODE)
+    return _file_fact(path, frame.height)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+    os.chmod(path, FILE_MODE)
+
+
+def _file_fact(path: Path, rows: int | None) -> dict:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    fact = {"file": path.name, "sha256": digest}
+    if rows is not None:
+        fact["rows"] = rows
+    return fact
+
+
+def _refuse_foreign_target(target: Path) -> None:
+    """Never replace something that is not a previous run: the folder may hold other work."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise UsageError(f"output {target} exists and is not a run directory; choose another --out")
+    if target.is_dir() and any(target.iterdir()) and not (target / "manifest.json").is_file():
+        raise UsageError(f"output folder {target} is not empty and holds no previous run "
+                         "(no manifest.json); it is not replaced")
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Temporary folders of killed builds of this target whose process is gone."""
+    for mark in (TEMP_MARK, OLD_MARK):
+        for leftover in target.parent.glob(f"{mark}{target.name}-*"):
+            pid = leftover.name[len(mark) + len(target.name) + 1:].split("-")[0]
+            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+                continue
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _swap_into_place(temp: Path, target: Path) -> None:
+    """Rename the finished run over the old one; atomically exchanged where Linux allows it."""
+    if not target.exists():
+        os.rename(temp, target)
+        return
+    if _exchange(temp, target):
+        shutil.rmtree(temp, ignore_errors=True)
+        return
+    old = target.parent / f"{OLD_MARK}{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    os.rename(target, old)
+    os.rename(temp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """renameat2(RENAME_EXCHANGE): swap two paths in one step. False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
+
+
+def _catch_termination():
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so the temporary folder is removed."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, interrupt)
+        except (ValueError, OSError):
+            pass
+    return previous
+
+
+def _restore_handlers(previous) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)

@@ -1,0 +1,243 @@
+"""The rules table (contract section 6): one row per rule, evaluated together in one pass.
+
+Precedence, `all_reasons`, the per-reason counts, `explain` and the README's rules table all
+come from RULES. Each rule says where it applies (channels, purposes), when it excludes (a
+Polars expression over the decision frame, True = excluded) and what evidence it writes.
+
+Nulls fail closed: an expression that evaluates to null counts as excluding. Rule expressions
+handle missing values explicitly, so this only guards against the unforeseen.
+
+The decision frame has one row per customer × campaign channel with the columns
+customer_id, channel, customer_type, deceased_date, paperless, is_b2b, has_holding,
+holding_line, contact_problem, consent_state, consent_at, consent_source, consent_line,
+consent_event, and sup_<kind> (the matched lists and keys, or null) for each list kind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+import polars as pl
+
+from .config import CHANNELS, HELSINKI
+
+ALL_PURPOSES = ("marketing", "service", "survey", "contract", "legal")
+CONSENT_PURPOSES = ("marketing", "service", "survey")
+LIST_KIND_CODES = {
+    "internal": "internal_prohibition",
+    "robinson": "robinson_register",
+    "telemarketing": "telemarketing_prohibition",
+    "custom": "suppression_list",
+}
+LEGAL_BASES = ("legal_obligation", "contract", "consent", "existing_customer",
+               "b2b_legitimate_interest", "legitimate_interest")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """The campaign facts a rule expression may use."""
+
+    purpose: str
+    segments: tuple[str, ...]
+    business_roles: tuple[str, ...]
+    product_group: str | None
+    as_of_date: dt.date
+    holdout_percent: float = 0.0
+    dedupe: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    number: str
+    code: str
+    channels: tuple[str, ...]
+    purposes: tuple[str, ...]
+    excludes: Callable[[Campaign], pl.Expr]
+    detail: Callable[[Campaign], pl.Expr]
+    text: str
+    seed: str
+    # R10 and R11 depend on the outcome of the others: evaluated after the one pass.
+    after_pass: bool = False
+
+    def applies(self, campaign: Campaign) -> bool:
+        return campaign.purpose in self.purposes
+
+    def fails(self, campaign: Campaign) -> pl.Expr:
+        """True where this rule excludes the row; False where it does not apply."""
+        if not self.applies(campaign):
+            return pl.lit(False)
+        in_scope = pl.col("channel").is_in(self.channels) if self.channels != CHANNELS else pl.lit(True)
+        return in_scope & self.excludes(campaign).fill_null(True)
+
+
+def _txt(*parts: str | pl.Expr) -> pl.Expr:
+    return pl.concat_str([p if isinstance(p, pl.Expr) else pl.lit(p) for p in parts], ignore_nulls=True)
+
+
+def _date_text(column: str) -> pl.Expr:
+    return pl.col(column).dt.to_string("%Y-%m-%d")
+
+
+def _no_product_group(c: Campaign) -> pl.Expr:
+    return pl.lit(c.product_group is None)
+
+
+def _has_exception(c: Campaign) -> pl.Expr:
+    return pl.col("has_holding") | pl.col("is_b2b")
+
+
+MISSING_CONTACT_TEXT = {
+    "email": "no email address",
+    "sms": "no phone number",
+    "phone": "no phone number",
+    "post": "no postal address (street, postal code and city all missing)",
+    "social": "neither an email address nor a phone number",
+}
+
+
+def _suppression_rule(number: str, kind: str, text: str, seed: str) -> Rule:
+    column = f"sup_{kind}"
+    return Rule(
+        number=number, code=LIST_KIND_CODES[kind], channels=CHANNELS, purposes=CONSENT_PURPOSES,
+        excludes=lambda c: pl.col(column).is_not_null(),
+        detail=lambda c: _txt("matched ", pl.col(column)),
+        text=text, seed=seed,
+    )
+
+
+SEED_PROHIBIT = "…när som helst senare rätt att förbjuda användningen av sina kontaktuppgifter i marknadsföringssyfte."
+SEED_ROBINSON = ("…beaktar vi vid direktmarknadsföring per telefon och post också förbud mot telemarknadsföring i det "
+                 "s.k. Robinson-registret och marknadsföringsförbud som lämnats till Suomen Telemarkkinointiliitto ry.")
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "R1", "segment_not_targeted", CHANNELS, ALL_PURPOSES,
+        excludes=lambda c: ~pl.col("customer_type").is_in(c.segments),
+        detail=lambda c: _txt("customer_type ", pl.col("customer_type"), f" is not in segments {list(c.segments)}"),
+        text="The customer's type (private or business contact) is not one of the campaign's segments.",
+        seed="Mandatum skickar till sina privat- och företagskunder information…",
+    ),
+    Rule(
+        "R2", "deceased", CHANNELS, ALL_PURPOSES,
+        excludes=lambda c: pl.col("deceased_date").is_not_null() & (pl.col("deceased_date") <= pl.lit(c.as_of_date)),
+        detail=lambda c: _txt("deceased_date ", _date_text("deceased_date"), f" is on or before as_of {c.as_of_date}"),
+        text="The customer died on or before the date of as_of.",
+        seed="(DOMAIN.md) Deceased persons are not marketed to.",
+    ),
+    Rule(
+        "R3", "no_active_contract", CHANNELS, ("contract", "legal"),
+        excludes=lambda c: ~_no_product_group(c) & ~pl.col("has_holding"),
+        detail=lambda c: pl.lit(f"no active holding of product group {c.product_group} on {c.as_of_date}"),
+        text="Contract and legal letters go only to customers with an active holding of the campaign's product group.",
+        seed="En del av vår kundkommunikation kan emellertid basera sig på ett avtal om en produkt eller tjänst där kunden är part…",
+    ),
+    Rule(
+        "R4", "paperless", ("post",), ("service", "contract", "legal"),
+        excludes=lambda c: pl.col("paperless"),
+        detail=lambda c: pl.lit("paperless customer: documents go to the web service archive with an e-mail notice"),
+        text="Paperless customers get their documents in the web archive, not by post.",
+        seed="Som kund hos Mandatum får du dina försäkringshandlingar i elektronisk form till Mandatums webbtjänst.",
+    ),
+    Rule(
+        "R5", "missing_contact", CHANNELS, ALL_PURPOSES,
+        excludes=lambda c: pl.col("contact_problem").eq_missing("missing"),
+        detail=lambda c: pl.col("channel").replace_strict(MISSING_CONTACT_TEXT, return_dtype=pl.String),
+        text="The channel's contact point is absent.",
+        seed="Kontrollera att Mandatum har en giltig e-postadress för att skicka besked.",
+    ),
+    Rule(
+        "R6", "invalid_contact", CHANNELS, ALL_PURPOSES,
+        excludes=lambda c: pl.col("contact_problem").is_not_null() & pl.col("contact_problem").ne_missing("missing"),
+        detail=lambda c: pl.col("contact_problem"),
+        text="The contact point is present but not valid (email syntax, phone number, not a mobile for SMS, incomplete address).",
+        seed="Kontrollera att Mandatum har en giltig e-postadress för att skicka besked.",
+    ),
+    Rule(
+        "R7", "customer_denied", CHANNELS, CONSENT_PURPOSES,
+        excludes=lambda c: pl.col("consent_state").eq_missing("denied"),
+        detail=lambda c: _txt(
+            "consent denied at ",
+            pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string("%Y-%m-%dT%H:%M:%S%:z"),
+            " source ", pl.col("consent_source").fill_null("(none)"),
+            " (", pl.col("consent_event"), ", consents line ", pl.col("consent_line").cast(pl.String), ")",
+        ),
+        text="The customer's latest consent event for this channel and purpose at as_of is a denial.",
+        seed=SEED_PROHIBIT,
+    ),
+    _suppression_rule("R8", "internal", "The customer is on the company's own marketing prohibition list.", SEED_PROHIBIT),
+    _suppression_rule("R8", "robinson", "The customer is on ASML's Robinson register (phone and post).", SEED_ROBINSON),
+    _suppression_rule("R8", "telemarketing", "The customer is on Suomen Telemarkkinointiliitto's prohibition list.",
+                      SEED_ROBINSON),
+    _suppression_rule("R8", "custom", "The customer is on another suppression list of the campaign.", SEED_PROHIBIT),
+    Rule(
+        "R9", "no_consent", ("email", "sms"), ("marketing",),
+        excludes=lambda c: ~pl.col("consent_state").eq_missing("granted")
+        & ~_has_exception(c),
+        detail=lambda c: _txt(
+            "no granted consent (state ", pl.col("consent_state").fill_null("none"), ")",
+            pl.lit("; no active holding of the product group" if c.product_group else "; no campaign product group"),
+            pl.lit("; not a targeted business role"),
+        ),
+        text="Electronic direct marketing needs prior consent, unless the customer has an active holding of the "
+             "same product group or is a business contact in a targeted role.",
+        seed="Elektronisk direktmarknadsföring skickas i regel på basis av samtycke till elektronisk direktmarknadsföring…",
+    ),
+    Rule(
+        "R10", "duplicate_contact", ("email", "sms", "phone", "post"), ALL_PURPOSES,
+        excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
+        text="Another customer with a smaller customer_id, still sendable, has the same contact point.",
+        seed="(contract) One message per contact point.", after_pass=True,
+    ),
+    Rule(
+        "R11", "control_group", CHANNELS, ALL_PURPOSES,
+        excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
+        text="The customer's holdout bucket is below holdout_percent: held out on every channel as a control group.",
+        seed="(contract) A control group measures the campaign's effect.", after_pass=True,
+    ),
+)
+
+ONE_PASS_RULES = tuple(r for r in RULES if not r.after_pass)
+DUPLICATE_RULE = next(r for r in RULES if r.code == "duplicate_contact")
+CONTROL_RULE = next(r for r in RULES if r.code == "control_group")
+REASON_CODES = tuple(dict.fromkeys(r.code for r in RULES))
+
+
+def rule_columns(campaign: Campaign) -> list[pl.Expr]:
+    """One boolean column per one-pass rule, `fail_<index>`, in table order."""
+    return [rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)]
+
+
+def evaluate(decisions: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
+    """Add reason_code, all_reasons, detail (null when sendable) and legal_basis (null when excluded)."""
+    fails = [pl.col(f"fail_{i}") for i in range(len(ONE_PASS_RULES))]
+    codes = [pl.when(f).then(pl.lit(r.code)) for f, r in zip(fails, ONE_PASS_RULES)]
+    details = [pl.when(f).then(r.detail(campaign)) for f, r in zip(fails, ONE_PASS_RULES)]
+    return (
+        decisions.with_columns(rule_columns(campaign))
+        .with_columns(
+            reason_code=pl.coalesce(codes),
+            all_reasons=pl.concat_str(codes, separator=";", ignore_nulls=True),
+            detail=pl.coalesce(details),
+        )
+        .with_columns(
+            all_reasons=pl.when(pl.col("reason_code").is_not_null()).then(pl.col("all_reasons")),
+            legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign)),
+        )
+        .drop(f"fail_{i}" for i in range(len(ONE_PASS_RULES)))
+    )
+
+
+def legal_basis(campaign: Campaign) -> pl.Expr:
+    """The basis of a sendable row, in the contract's order."""
+    if campaign.purpose == "legal":
+        return pl.lit("legal_obligation")
+    if campaign.purpose == "contract":
+        return pl.lit("contract")
+    electronic_marketing = pl.lit(campaign.purpose == "marketing") & pl.col("channel").is_in(["email", "sms"])
+    return (
+        pl.when(pl.col("consent_state").eq_missing("granted")).then(pl.lit("consent"))
+        .when(electronic_marketing & pl.col("has_holding")).then(pl.lit("existing_customer"))
+        .when(electronic_marketing & pl.col("is_b2b")).then(pl.lit("b2b_legitimate_interest"))
+        .otherwise(pl.lit("legitimate_interest"))
+    )
