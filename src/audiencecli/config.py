@@ -423,6 +423,9 @@ def _load_suppressions(entries: Any, check: _Checker, base: Path) -> tuple[Suppr
         ):
             check.fail(f"{label}.max_age_days", f"must be a whole number of days, 0 or more ({max_age!r})")
             max_age = None
+        if max_age is not None and list_date is None and "list_date" not in entry:
+            if kind not in KINDS_NEEDING_LIST_DATE:
+                check.fail(f"{label}.list_date", "required when max_age_days is set (the day the list was extracted)")
         if name and kind and file and channels and purposes:
             lists.append(SuppressionList(
                 name=name, kind=kind, file=file, list_date=list_date,

@@ -241,3 +241,17 @@ def legal_basis(campaign: Campaign) -> pl.Expr:
         .when(electronic_marketing & pl.col("is_b2b")).then(pl.lit("b2b_legitimate_interest"))
         .otherwise(pl.lit("legitimate_interest"))
     )
+
+
+def rules_markdown() -> str:
+    """The rules table as Markdown, for the README (a test keeps the README in step)."""
+
+    def scope(values: tuple[str, ...], everything: tuple[str, ...]) -> str:
+        return "all" if values == everything else ", ".join(values)
+
+    lines = ["| # | reason_code | channels | purposes | excluded when | seed |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for rule in RULES:
+        lines.append(f"| {rule.number} | `{rule.code}` | {scope(rule.channels, CHANNELS)} | "
+                     f"{scope(rule.purposes, ALL_PURPOSES)} | {rule.text} | {rule.seed} |")
+    return "\n".join(lines)
