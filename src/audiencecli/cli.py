@@ -86,7 +86,7 @@ def build(
     started_at = dt.datetime.now(dt.timezone.utc).astimezone()
     try:
         cfg = load_config(config, out=out, as_of=as_of, output_format=output_format)
-        for skipped in cfg.skipped_lists():
+        for skipped in () if quiet else cfg.skipped_lists():
             err.print(f"note: list {skipped.name} does not apply to this campaign (its channels and purposes "
                       "do not meet the campaign's); not read", markup=False)
         with _steps(not quiet) as step:

@@ -286,8 +286,9 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
     decisions = evaluate(frame, campaign).collect()
 
     if config.holdout_percent > 0 and CONTROL_RULE.applies(campaign):
-        held = holdout_bucket(config.name, decisions.get_column("customer_id"))
-        decisions = decisions.with_columns(held).with_columns(
+        ids = contacts.get_column("customer_id")
+        buckets = pl.DataFrame({"customer_id": ids, "bucket": holdout_bucket(config.name, ids)})
+        decisions = decisions.join(buckets, on="customer_id", how="left").with_columns(
             control=pl.col("reason_code").is_null() & (pl.col("bucket") < config.holdout_percent)
         ).with_columns(
             reason_code=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("reason_code"),

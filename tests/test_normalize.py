@@ -1,0 +1,110 @@
+"""Section 4: contact normalization, checked against plain-Python readings of the contract."""
+import hashlib
+import re
+import unicodedata
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiencecli import normalize
+
+
+# The Unicode White_Space property (Python's str.isspace also counts \x1c-\x1f).
+WHITE_SPACE = "[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def reference_key_part(text: str) -> str | None:
+    """The contract's name-and-address key, word for word, in plain Python."""
+    folded = unicodedata.normalize("NFC", text).casefold()
+    spaced = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in folded)
+    collapsed = re.sub(f"{WHITE_SPACE}+", " ", spaced)
+    collapsed = re.sub(f"^{WHITE_SPACE}+|{WHITE_SPACE}+$", "", collapsed)
+    return collapsed or None
+
+
+def reference_email_valid(text: str) -> bool:
+    value = unicodedata.normalize("NFC", text.strip()).lower()
+    if value.count("@") != 1:
+        return False
+    local, domain = value.split("@")
+    if not local or any(ch.isspace() for ch in local):
+        return False
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return False
+    for label in labels:
+        if not label or label[0] == "-" or label[-1] == "-":
+            return False
+        if not all(ch.isalpha() or ch in "0123456789-" for ch in label):
+            return False
+    return len(labels[-1]) >= 2 and all(ch.isalpha() for ch in labels[-1])
+
+
+def key_parts(values: list[str]) -> list[str | None]:
+    return pl.DataFrame({"v": values}, schema={"v": pl.String}).select(
+        normalize.key_part(pl.col("v"))).to_series().to_list()
+
+
+def emails_valid(values: list[str]) -> list[bool]:
+    return pl.DataFrame({"v": values}, schema={"v": pl.String}).select(
+        normalize.email_is_valid(normalize.email(pl.col("v")))).to_series().to_list()
+
+
+def test_name_address_key_examples_from_the_contract():
+    assert key_parts(["Anna-Liisa", "Mannerheimintie 12 A,5"]) == ["anna liisa", "mannerheimintie 12 a 5"]
+
+
+def test_name_address_key_uses_full_case_folding_and_nfc():
+    decomposed = unicodedata.normalize("NFD", "Åberg")
+    assert key_parts(["Straße", decomposed, "ΣΊΣΥΦΟΣ"]) == ["strasse", "åberg", "σίσυφοσ"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20), min_size=1, max_size=20))
+def test_name_address_key_equals_the_contract_definition(values):
+    assert key_parts(values) == [reference_key_part(v) for v in values]
+
+
+EMAIL_CASES = {
+    "john_smith@gmail.com": True, " John_Smith@Gmail.COM ": True, "ä@öö.fi": True, "a@b.c.de": True,
+    "x@1.fi": True, "a@b": False, "a b@c.fi": False, "a@@b.fi": False, "@b.fi": False, "a@-b.fi": False,
+    "a@b-.fi": False, "a@b.f1": False, "a@b.f": False, "a@b..fi": False, "a@.fi": False, "a@b_c.fi": False,
+}
+
+
+def test_email_validity_follows_the_contract_rule():
+    assert emails_valid(list(EMAIL_CASES)) == list(EMAIL_CASES.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.from_regex(r"[a-zA-Zäö0-9 ._@-]{0,6}@?[a-zäöA-Z0-9.-]{0,8}", fullmatch=True), min_size=1,
+                max_size=20))
+def test_email_validity_equals_a_plain_reading_of_the_contract(values):
+    values = [v for v in values if v.strip()]
+    assert emails_valid(values) == [reference_email_valid(v) for v in values]
+
+
+def test_social_hashes_match_the_contract_vectors():
+    digests = normalize.sha256_hex(pl.Series(["john_smith@gmail.com", "16505551212", None])).to_list()
+    assert digests == [
+        "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f",
+        "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176",
+        None,
+    ]
+    assert digests[0] == hashlib.sha256(b"john_smith@gmail.com").hexdigest()
+
+
+def test_address_is_missing_incomplete_or_needs_five_digit_fi_postal_code():
+    frame = pl.DataFrame({
+        "street": [None, "Esplanadi 7", "Esplanadi 7", "Esplanadi 7", "Storgatan 1"],
+        "postal": [None, None, "0013", "00130", "111 22"],
+        "city": [None, "Helsinki", "Helsinki", "Helsinki", "Stockholm"],
+        "country": ["FI", "FI", "FI", "FI", "SE"],
+    })
+    problems = frame.select(normalize.address_problem(
+        pl.col("street"), pl.col("postal"), pl.col("city"), pl.col("country"))).to_series().to_list()
+    assert problems[0] == "missing"
+    assert problems[1].startswith("incomplete")
+    assert problems[2] == "postal code is not 5 digits"
+    assert problems[3] is None and problems[4] is None
