@@ -174,13 +174,16 @@ def parse_as_of(value: Any) -> dt.datetime:
 
 
 def parse_config_date(value: Any) -> dt.date:
-    """A TOML date or an ISO date string. Raises ValueError."""
+    """A TOML date/datetime or an ISO string; a datetime counts by its Helsinki date. Raises ValueError."""
     if isinstance(value, dt.datetime):
-        raise ValueError("a date is expected, not a datetime")
+        return value.astimezone(HELSINKI).date() if value.tzinfo else value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        return dt.date.fromisoformat(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+        return parse_config_date(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
     raise ValueError("not a date")
 
 
@@ -314,7 +317,7 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
             as_of_time = parse_as_of(as_of_value)
         except ValueError:
             where = "--as-of" if as_of is not None else "campaign.as_of"
-            check.fail(where, f"must be a date (2026-12-01) or datetime (2026-12-01T14:05:00) ({as_of_value!r})")
+            check.fail(where, f"must be a date (2026-12-01) or datetime (2026-12-01T14:05:00) ({as_of_value})")
 
     holdout = campaign.get("holdout_percent", 0)
     if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout <= 100:
@@ -409,7 +412,7 @@ def _load_suppressions(entries: Any, check: _Checker, base: Path) -> tuple[Suppr
             try:
                 list_date = parse_config_date(entry["list_date"])
             except ValueError:
-                check.fail(f"{label}.list_date", f"must be a date such as 2026-11-15 ({entry['list_date']!r})")
+                check.fail(f"{label}.list_date", f"must be a date such as 2026-11-15 ({entry['list_date']})")
         elif kind in KINDS_NEEDING_LIST_DATE:
             check.fail(f"{label}.list_date", f"required for kind {kind} (the day the list was extracted)")
         default_channels = KIND_DEFAULT_CHANNELS.get(kind or "", CHANNELS)

@@ -140,11 +140,42 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
             io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
             has_header=True, raise_if_empty=False,
         )
-    except Exception:  # noqa: BLE001 - any parser failure is diagnosed below with a line number
-        problems.add(_diagnose_csv(text, separator, label))
-        return None
+    except Exception:  # noqa: BLE001 - a file the fast reader rejects is read (or diagnosed) strictly
+        return _read_csv_strictly(text, separator, label, problems)
     frame.columns = [_normalize_header(c) for c in frame.columns]
     lines = _record_lines(text, separator, frame.height)
+    return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+
+
+def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+    """The standard library's RFC 4180 reader: slower, but it names the line it cannot parse.
+
+    It also accepts what the fast reader refuses but CSV allows (a quote inside an unquoted
+    field is an ordinary character).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for row in reader:
+            if header is None:
+                header = row
+            elif len(row) > len(header):
+                problems.add(Problem(file=label, line=start,
+                                     message=f"has {len(row)} fields but the header has {len(header)}"))
+                return None
+            else:
+                rows.append(row + [""] * (len(header) - len(row)))
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.add(Problem(file=label, line=start, message=f"cannot be parsed as CSV: {exc}"))
+        return None
+    names = [_normalize_header(h) for h in header or []]
+    columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+    frame = pl.DataFrame(columns, schema={name: pl.String for name in names})
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
 
 
@@ -163,24 +194,6 @@ def _record_lines(text: str, separator: str, height: int) -> list[int]:
     if len(starts) != height:
         return list(range(2, height + 2))
     return starts
-
-
-def _diagnose_csv(text: str, separator: str, label: str) -> Problem:
-    """Find the line a CSV parser chokes on, using the standard library's strict reader."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
-    width = None
-    start = 1
-    try:
-        for row in reader:
-            if width is None:
-                width = len(row)
-            elif len(row) > width:
-                return Problem(file=label, line=start,
-                               message=f"has {len(row)} fields but the header has {width}")
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        return Problem(file=label, line=start, message=f"cannot be parsed as CSV: {exc}")
-    return Problem(file=label, line=start, message="cannot be parsed as CSV")
 
 
 def _read_parquet(data: bytes, label: str, problems: ProblemLog) -> pl.DataFrame | None:
@@ -293,10 +306,12 @@ def parse_datetime(column: str) -> pl.Expr:
     zone = iso.struct.field("z")
     sign = pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
     digits = zone.str.replace_all(r"[^0-9]", "")
-    offset_minutes = sign * (
-        digits.str.slice(0, 2).cast(pl.Int64) * 60 + digits.str.slice(2, 2).cast(pl.Int64).fill_null(0)
+    offset_hours = digits.str.slice(0, 2).cast(pl.Int64, strict=False)
+    offset_mins = digits.str.slice(2, 2).cast(pl.Int64, strict=False).fill_null(0)
+    offset_minutes = (
+        pl.when(zone.str.to_uppercase() == "Z").then(0)
+        .when((offset_hours <= 23) & (offset_mins <= 59)).then(sign * (offset_hours * 60 + offset_mins))
     )
-    offset_minutes = pl.when(zone.str.to_uppercase() == "Z").then(0).otherwise(offset_minutes)
     with_offset = (naive - pl.duration(minutes=offset_minutes)).dt.replace_time_zone("UTC")
     local = naive.dt.replace_time_zone(str(HELSINKI), ambiguous="earliest", non_existent="null")
     # A wall-clock time in the spring-forward gap does not exist; read it as an hour later.
