@@ -1,0 +1,244 @@
+"""Customer phone numbers to E.164, with libphonenumber's answers at Polars speed.
+
+phonenumbers costs ~100 µs a call, far too slow for 10M rows. A vectorized fast path settles
+the Finnish numbers for which it can prove phonenumbers would give the same answer: it replays
+phonenumbers' own parse and validation steps for +358 with the library's FI/AX metadata, read
+at import time so it cannot drift from the installed library. Every other value goes to
+phonenumbers itself, once per distinct (raw, region) pair.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+import polars as pl
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
+
+UNPARSEABLE = "unparseable"
+NOT_VALID = "not a valid number"
+
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+_COUNTRY_CODE = 358
+# A subset of libphonenumber's punctuation; any other character sends the value to the library.
+_SEPARATORS = r"[ ().\-/]"
+# Well under libphonenumber's 250-character input limit.
+_MAX_FAST_LENGTH = 64
+# The order phonenumbers tests types in (_number_type_helper); only one may match in the fast path.
+_TYPE_DESCS = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+    "pager", "uan", "voicemail", "fixed_line", "mobile",
+)
+
+_RESULT_SCHEMA = {
+    "raw": pl.String, "region": pl.String,
+    "e164": pl.String, "mobile": pl.Boolean, "problem": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class _TypeRule:
+    pattern: str
+    lengths: tuple[int, ...]
+    mobile: bool
+
+
+@dataclass(frozen=True)
+class _FastPath:
+    """What the fast path needs from the metadata of +358 (FI is main region, AX shares it)."""
+
+    regions: tuple[str, ...]
+    idd_pattern: str
+    prefix_general_patterns: tuple[str, ...]
+    prefix_lengths: tuple[int, ...]
+    leading_digits: str
+    general_pattern: str
+    general_lengths: tuple[int, ...]
+    types: tuple[_TypeRule, ...]
+
+
+def _full(pattern: str) -> str:
+    """libphonenumber patterns are full-match; Polars (Rust regex) searches."""
+    return f"^(?:{pattern})$"
+
+
+def _possible_lengths(desc) -> set[int]:
+    return set(desc.possible_length) - set(desc.possible_length_local_only)
+
+
+def _build_fast_path() -> _FastPath | None:
+    """Read the +358 metadata; None (everything goes to the library) if it no longer has the
+    shape the fast path replays: FI first with leading digits, national prefix a plain "0",
+    the same IDD everywhere, no other country code that is a prefix of 358."""
+    regions = tuple(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(_COUNTRY_CODE, ()))
+    if not regions or regions[0] != "FI":
+        return None
+    if any(code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE for code in (3, 35)):
+        return None
+    metas = [PhoneMetadata.metadata_for_region(r) for r in regions]
+    if any(m is None or m.country_code != _COUNTRY_CODE for m in metas):
+        return None
+    if any(m.national_prefix_for_parsing != "0" or m.national_prefix_transform_rule for m in metas):
+        return None
+    if any(not m.general_desc or not m.general_desc.national_number_pattern for m in metas):
+        return None
+    idd = {m.international_prefix for m in metas}
+    if len(idd) != 1:
+        return None
+    idd_pattern = idd.pop()
+    idd_match = idd_pattern and re.match(idd_pattern, "00358")
+    if not idd_match or idd_match.end() != 2:
+        return None
+    fi = metas[0]
+    if fi.leading_digits is None or fi.same_mobile_and_fixed_line_pattern:
+        return None
+    types = tuple(
+        _TypeRule(desc.national_number_pattern, tuple(desc.possible_length), name == "mobile")
+        for name in _TYPE_DESCS
+        if (desc := getattr(fi, name)) is not None and desc.national_number_pattern
+    )
+    return _FastPath(
+        regions=regions,
+        idd_pattern=idd_pattern,
+        prefix_general_patterns=tuple(m.general_desc.national_number_pattern for m in metas),
+        prefix_lengths=tuple(sorted(set.intersection(*(_possible_lengths(m.general_desc) for m in metas)))),
+        leading_digits=fi.leading_digits,
+        general_pattern=fi.general_desc.national_number_pattern,
+        general_lengths=tuple(fi.general_desc.possible_length),
+        types=types,
+    )
+
+
+_FAST = _build_fast_path()
+
+_NOTHING_SETTLED = [
+    pl.lit(False).alias("settled"),
+    pl.lit(None, pl.String).alias("fast_e164"),
+    pl.lit(None, pl.Boolean).alias("fast_mobile"),
+    pl.lit(None, pl.String).alias("fast_problem"),
+]
+
+
+def _fast_path_stages(fast: _FastPath) -> list[list[pl.Expr]]:
+    """Column stages adding `settled`, `fast_e164`, `fast_mobile` and `fast_problem`.
+
+    Mirrors phonenumbers.parse: strip "+" or the IDD before 358, or take a national number in a
+    +358 region; strip one national prefix "0" only when the library would (the number with the
+    0 is not viable and the rest has a possible length). A national number that then belongs to
+    FI by its leading digits is valid when it matches exactly one FI type with an allowed length
+    and invalid when it matches none; several matches would depend on the library's type order
+    and are left to it. Lengths outside FI's possible range are left to it too, since the library
+    rejects some of those as unparseable. Stages keep each intermediate computed once.
+    """
+    raw, region, s = pl.col("raw"), pl.col("region"), pl.col("_s")
+    in_plan = region.is_in(list(fast.regions))
+    idd = s.str.extract(f"^({fast.idd_pattern})", 1)
+    rest, nsn, length = pl.col("_rest"), pl.col("_nsn"), pl.col("_len")
+    hits = [pl.col(f"_hit{i}") for i in range(len(fast.types))]
+    mobile_hit = pl.any_horizontal([h for h, t in zip(hits, fast.types) if t.mobile] or [pl.lit(False)])
+    hit_count = pl.sum_horizontal([h.cast(pl.UInt8) for h in hits])
+    original_viable = pl.any_horizontal([rest.str.contains(_full(p)) for p in fast.prefix_general_patterns])
+    valid, invalid = pl.col("_valid"), pl.col("_invalid")
+    return [
+        [
+            raw.str.replace_all(_SEPARATORS, "").alias("_s"),
+            (raw.str.len_chars() <= _MAX_FAST_LENGTH).alias("_short"),
+        ],
+        [
+            pl.when(pl.col("_short") & s.str.contains(r"^\+?[0-9]+$"))
+            .then(
+                pl.when(s.str.starts_with(f"+{_COUNTRY_CODE}")).then(s.str.slice(4))
+                .when(in_plan & (idd == "00") & s.str.starts_with(f"00{_COUNTRY_CODE}")).then(s.str.slice(5))
+                .when(in_plan & idd.is_null() & s.str.starts_with("0")).then(s)
+            )
+            .alias("_rest"),
+        ],
+        [
+            pl.when(rest.str.starts_with("0")).then(rest.str.slice(1)).otherwise(rest).alias("_nsn"),
+            (rest.str.starts_with("0") & original_viable).alias("_keeps_prefix"),
+        ],
+        [nsn.str.len_chars().alias("_len")],
+        [
+            (
+                ~pl.col("_keeps_prefix")
+                & (~rest.str.starts_with("0") | length.is_in(list(fast.prefix_lengths)))
+                & nsn.str.contains(f"^(?:{fast.leading_digits})")
+                & length.is_between(min(fast.general_lengths), max(fast.general_lengths))
+            ).fill_null(False).alias("_finnish"),
+            (length.is_in(list(fast.general_lengths)) & nsn.str.contains(_full(fast.general_pattern)))
+            .alias("_general"),
+            *[
+                ((length.is_in(list(t.lengths)) if t.lengths else pl.lit(True)) & nsn.str.contains(_full(t.pattern)))
+                .alias(f"_hit{i}")
+                for i, t in enumerate(fast.types)
+            ],
+        ],
+        [
+            (pl.col("_finnish") & pl.col("_general") & (hit_count == 1)).alias("_valid"),
+            (pl.col("_finnish") & (~pl.col("_general") | (hit_count == 0))).alias("_invalid"),
+            mobile_hit.alias("_mobile"),
+        ],
+        [
+            (valid | invalid).alias("settled"),
+            pl.when(valid).then(pl.lit(f"+{_COUNTRY_CODE}") + nsn).alias("fast_e164"),
+            pl.when(valid).then(pl.col("_mobile")).alias("fast_mobile"),
+            pl.when(invalid).then(pl.lit(NOT_VALID)).alias("fast_problem"),
+        ],
+    ]
+
+
+def _with_fast_path(raw: pl.Series, region: pl.Series) -> pl.DataFrame:
+    frame = pl.DataFrame({"raw": raw.cast(pl.String), "region": region.cast(pl.String)}).lazy()
+    for stage in _fast_path_stages(_FAST) if _FAST else [_NOTHING_SETTLED]:
+        frame = frame.with_columns(stage)
+    return frame.select("raw", "region", "settled", "fast_e164", "fast_mobile", "fast_problem").collect()
+
+
+def _unsettled(frame: pl.DataFrame) -> pl.DataFrame:
+    return (
+        frame.filter(pl.col("raw").is_not_null() & ~pl.col("settled"))
+        .select("raw", "region")
+        .unique()
+    )
+
+
+def fast_path_leftovers(raw: pl.Series, region: pl.Series) -> pl.DataFrame:
+    """The distinct (raw, region) pairs the fast path leaves to phonenumbers (for tests, tuning)."""
+    return _unsettled(_with_fast_path(raw, region))
+
+
+def _with_library(raw: str, region: str) -> tuple[str | None, bool | None, str | None]:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except NumberParseException:
+        return None, None, UNPARSEABLE
+    if not phonenumbers.is_valid_number(number):
+        return None, None, NOT_VALID
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return e164, phonenumbers.number_type(number) in _MOBILE_TYPES, None
+
+
+def normalize_phones(raw: pl.Series, region: pl.Series) -> pl.DataFrame:
+    """Same length and order as the inputs. `raw` is a String series, already trimmed, null when missing.
+    `region` is a String series of upper-case two-letter regions (never null).
+    Returns a DataFrame with columns:
+      e164: String   -- E.164 when the number is valid, else null
+      mobile: Boolean -- True when valid and type MOBILE or FIXED_LINE_OR_MOBILE, False when valid and not mobile, null when not valid/missing
+      problem: String -- null when valid or raw is null; else "unparseable" or "not a valid number"
+    """
+    frame = _with_fast_path(raw, region)
+    leftovers = _unsettled(frame)
+    resolved = pl.DataFrame(
+        [(r, reg, *_with_library(r, reg)) for r, reg in leftovers.iter_rows()],
+        schema=_RESULT_SCHEMA,
+        orient="row",
+    )
+    return (
+        frame.join(resolved, on=["raw", "region"], how="left", maintain_order="left")
+        .select(
+            pl.coalesce("fast_e164", "e164").alias("e164"),
+            pl.coalesce("fast_mobile", "mobile").alias("mobile"),
+            pl.coalesce("fast_problem", "problem").alias("problem"),
+        )
+    )
