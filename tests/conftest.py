@@ -142,6 +142,28 @@ class Run:
         return json.loads((self.dir / "summary.json").read_text(encoding="utf-8"))
 
 
+def consent(customer_id: str, channel: str = "all", purpose: str = "all", status: str = "granted",
+            at: str = "2026-01-01T10:00:00", source: str = "web") -> dict:
+    """One consent event row."""
+    return {"customer_id": customer_id, "channel": channel, "purpose": purpose, "status": status,
+            "recorded_at": at, "source": source}
+
+
+def build(campaign: Campaign, *args: str) -> Run:
+    """Build and insist it succeeded."""
+    run = campaign.build(*args)
+    assert run.exit_code == 0, run.stderr
+    return run
+
+
+def outcome(run: Run, customer_id: str, channel: str) -> str:
+    """The legal_basis when sendable, the reason_code when excluded (the two sets never overlap)."""
+    sendable = run.sendable(channel)
+    excluded = run.excluded(channel)
+    assert (customer_id in sendable) != (customer_id in excluded), (customer_id, channel)
+    return sendable[customer_id] if customer_id in sendable else excluded[customer_id]["reason_code"]
+
+
 @pytest.fixture
 def campaign(tmp_path: Path) -> Campaign:
     return Campaign(root=tmp_path)

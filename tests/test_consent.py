@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import customer
+from conftest import build, outcome
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
 CONSENT_PURPOSES = ("marketing", "service", "survey")
@@ -22,19 +23,6 @@ def event(status: str, at: str, channel: str = "email", purpose: str = "marketin
           customer_id: str = "C1") -> dict:
     return {"customer_id": customer_id, "channel": channel, "purpose": purpose, "status": status,
             "recorded_at": at, "source": source}
-
-
-def build(campaign, *args):
-    run = campaign.build(*args)
-    assert run.exit_code == 0, run.stderr
-    return run
-
-
-def outcome(run, customer_id: str, channel: str) -> str:
-    sendable = run.sendable(channel)
-    excluded = run.excluded(channel)
-    assert (customer_id in sendable) != (customer_id in excluded), (customer_id, channel)
-    return sendable[customer_id] if customer_id in sendable else excluded[customer_id]["reason_code"]
 
 
 # state on a marketing email row

@@ -12,6 +12,7 @@ import math
 import pytest
 
 from conftest import customer
+from conftest import consent, build, outcome
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
 PURPOSES = ("marketing", "service", "survey", "contract", "legal")
@@ -20,26 +21,6 @@ CONSENT_PURPOSES = ("marketing", "service", "survey")
 BASIS_WITH_CONSENT = {"marketing": "consent", "service": "consent", "survey": "consent",
                       "contract": "contract", "legal": "legal_obligation"}
 NAME = "test-campaign"
-
-
-def consent(customer_id: str, channel: str = "all", purpose: str = "all", status: str = "granted",
-            at: str = "2026-01-01T10:00:00", source: str = "web") -> dict:
-    return {"customer_id": customer_id, "channel": channel, "purpose": purpose, "status": status,
-            "recorded_at": at, "source": source}
-
-
-def build(campaign, *args):
-    run = campaign.build(*args)
-    assert run.exit_code == 0, run.stderr
-    return run
-
-
-def outcome(run, customer_id: str, channel: str) -> str:
-    """The legal_basis when sendable, the reason_code when excluded (the two sets never overlap)."""
-    sendable = run.sendable(channel)
-    excluded = run.excluded(channel)
-    assert (customer_id in sendable) != (customer_id in excluded), (customer_id, channel)
-    return sendable[customer_id] if customer_id in sendable else excluded[customer_id]["reason_code"]
 
 
 def all_reasons(run, customer_id: str, channel: str) -> str:

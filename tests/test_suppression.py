@@ -15,18 +15,13 @@ from typer.testing import CliRunner
 
 from audiencecli.cli import app
 from conftest import Run, customer
+from conftest import consent, build, outcome
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
 KIND_CODE = {"internal": "internal_prohibition", "robinson": "robinson_register",
              "telemarketing": "telemarketing_prohibition", "custom": "suppression_list"}
 BASIS = {"marketing": "consent", "service": "consent", "survey": "consent", "contract": "contract",
          "legal": "legal_obligation"}
-
-
-def consent(customer_id: str, channel: str = "all", purpose: str = "all", status: str = "granted",
-            at: str = "2026-01-01T10:00:00") -> dict:
-    return {"customer_id": customer_id, "channel": channel, "purpose": purpose, "status": status,
-            "recorded_at": at, "source": "web"}
 
 
 def suppression(name: str, kind: str, rows: list[dict] | None, **options) -> dict:
@@ -36,19 +31,6 @@ def suppression(name: str, kind: str, rows: list[dict] | None, **options) -> dic
 def people(campaign, *customers):
     campaign.customers = list(customers)
     campaign.consents = [consent(c["customer_id"]) for c in customers]
-
-
-def build(campaign, *args):
-    run = campaign.build(*args)
-    assert run.exit_code == 0, run.stderr
-    return run
-
-
-def outcome(run, customer_id: str, channel: str) -> str:
-    sendable = run.sendable(channel)
-    excluded = run.excluded(channel)
-    assert (customer_id in sendable) != (customer_id in excluded), (customer_id, channel)
-    return sendable[customer_id] if customer_id in sendable else excluded[customer_id]["reason_code"]
 
 
 def row(run, customer_id: str, channel: str) -> dict:
