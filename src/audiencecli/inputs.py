@@ -269,7 +269,7 @@ def _closest(name: str, candidates: tuple[str, ...]) -> str | None:
     return match[0] if match else None
 
 
-def parse_date(column: str) -> pl.Expr:
+def _parse_date_slow(column: str) -> pl.Expr:
     """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
     value = pl.col(column)
     iso = value.str.extract_groups(ISO_DATE)
@@ -281,7 +281,7 @@ def parse_date(column: str) -> pl.Expr:
     return text.str.to_date("%Y-%m-%d", strict=False)
 
 
-def parse_datetime(column: str) -> pl.Expr:
+def _parse_datetime_slow(column: str) -> pl.Expr:
     """ISO 8601 or Finnish `d.m.yyyy h.mm[.ss]`, as a UTC instant; naive times are Helsinki time.
 
     A date alone is the start of that day. Null when missing or unparseable.
@@ -313,12 +313,51 @@ def parse_datetime(column: str) -> pl.Expr:
         .when((offset_hours <= 23) & (offset_mins <= 59)).then(sign * (offset_hours * 60 + offset_mins))
     )
     with_offset = (naive - pl.duration(minutes=offset_minutes)).dt.replace_time_zone("UTC")
+    return pl.when(zone.is_not_null()).then(with_offset).otherwise(_helsinki_to_utc(naive))
+
+
+def _with_fast_path(values: pl.Series, fast: pl.Expr, slow: pl.Expr) -> pl.Series:
+    """`fast` settles the common spelling; `slow` (regexes) runs only on the values it left over."""
+    frame = values.to_frame("v").with_columns(fast.alias("parsed"))
+    leftover = frame.filter(pl.col("parsed").is_null() & pl.col("v").is_not_null()).select("v").unique()
+    if leftover.height == 0:
+        return frame.get_column("parsed").alias(values.name)
+    settled = leftover.with_columns(slow.alias("slow"))
+    return (
+        frame.join(settled, on="v", how="left", maintain_order="left")
+        .select(pl.coalesce("parsed", "slow"))
+        .to_series()
+        .alias(values.name)
+    )
+
+
+def parse_date(values: pl.Series) -> pl.Series:
+    """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
+    fast = pl.col("v").str.to_date("%Y-%m-%d", strict=False, exact=True)
+    return _with_fast_path(values, fast, _parse_date_slow("v"))
+
+
+def parse_datetime(values: pl.Series) -> pl.Series:
+    """ISO 8601 or Finnish datetimes as UTC instants; naive times are Europe/Helsinki.
+
+    The fast path reads the plain ISO spellings (seconds, no fraction); the rest go through the
+    general reader, which handles offsets, fractions, Finnish forms and bare dates.
+    """
+    naive = pl.coalesce(
+        pl.col("v").str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False, exact=True),
+        pl.col("v").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False, exact=True),
+    )
+    with_offset = pl.col("v").str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", time_unit="us", strict=False, exact=True)
+    fast = pl.coalesce(_helsinki_to_utc(naive), with_offset.dt.convert_time_zone("UTC"))
+    return _with_fast_path(values, fast, _parse_datetime_slow("v"))
+
+
+def _helsinki_to_utc(naive: pl.Expr) -> pl.Expr:
+    """Local Helsinki wall-clock time as a UTC instant (a time in the spring-forward gap reads as an hour later)."""
     local = naive.dt.replace_time_zone(str(HELSINKI), ambiguous="earliest", non_existent="null")
-    # A wall-clock time in the spring-forward gap does not exist; read it as an hour later.
     shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(str(HELSINKI), ambiguous="earliest",
                                                                     non_existent="null")
-    local = pl.coalesce(local, shifted).dt.convert_time_zone("UTC")
-    return pl.when(zone.is_not_null()).then(with_offset).otherwise(local)
+    return pl.coalesce(local, shifted).dt.convert_time_zone("UTC")
 
 
 def parse_bool(column: str) -> pl.Expr:
@@ -370,8 +409,8 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         country=pl.col("country").str.to_uppercase(),
         language=lower("language"),
         business_role=lower("business_role"),
-        birth_date_parsed=parse_date("birth_date"),
-        deceased_date_parsed=parse_date("deceased_date"),
+        birth_date_parsed=parse_date(table.frame.get_column("birth_date")),
+        deceased_date_parsed=parse_date(table.frame.get_column("deceased_date")),
         paperless_parsed=parse_bool("paperless"),
     )
     checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
@@ -411,7 +450,7 @@ def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         return None
     frame = table.frame.with_columns(
         channel=lower("channel"), purpose=lower("purpose"), status=lower("status"),
-        recorded_at_parsed=parse_datetime("recorded_at"),
+        recorded_at_parsed=parse_datetime(table.frame.get_column("recorded_at")),
     )
     checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
     for name in required:
@@ -443,8 +482,8 @@ def load_holdings(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         return None
     frame = table.frame.with_columns(
         product_group=lower("product_group"),
-        start_parsed=parse_date("start_date"),
-        end_parsed=parse_date("end_date"),
+        start_parsed=parse_date(table.frame.get_column("start_date")),
+        end_parsed=parse_date(table.frame.get_column("end_date")),
     )
     checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
     for name in required:

@@ -246,7 +246,8 @@ def holdout_bucket(campaign_name: str, customer_ids: pl.Series) -> pl.Series:
 
 
 def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = _noop) -> pl.DataFrame:
-    """One row per customer × campaign channel: reason_code/all_reasons/detail or legal_basis."""
+    """One row per customer × campaign channel (in no particular order): reason_code/all_reasons/detail,
+    or legal_basis."""
     campaign = Campaign(
         purpose=config.purpose, segments=config.segments, business_roles=config.business_roles,
         product_group=config.product_group, as_of_date=config.as_of_date,
@@ -305,7 +306,7 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
     return decisions.select(
         "customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis",
         "consent_state", "has_holding", "is_b2b",
-    ).sort("customer_id", pl.col("channel").cast(pl.Enum(CHANNELS)))
+    )
 
 
 def _dedupe(decisions: pl.DataFrame) -> pl.DataFrame:
@@ -342,7 +343,11 @@ def run_tables(config: Config, contacts: pl.DataFrame, decisions: pl.DataFrame) 
         rows = sendable.filter(pl.col("channel") == channel).select("customer_id", "legal_basis")
         tables[channel] = rows.join(people, on="customer_id", how="left").select(CHANNEL_COLUMNS[channel]) \
             .sort("customer_id")
-    exclusions = decisions.filter(pl.col("reason_code").is_not_null()).select(EXCLUSION_COLUMNS)
+    exclusions = (
+        decisions.filter(pl.col("reason_code").is_not_null())
+        .select(EXCLUSION_COLUMNS)
+        .sort("customer_id", pl.col("channel").cast(pl.Enum(CHANNELS)))
+    )
     return tables, exclusions
 
 
