@@ -106,32 +106,36 @@ def _normalize_header(name: str) -> str:
 
 
 def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+    """Fast path: Polars reads the bytes as they are; the file is decoded in Python only to re-encode
+    cp1252, or to find the line of a problem the fast reader reports."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        text = data.decode("cp1252" if encoding == "cp1252" else "utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        problems.add(Problem(file=label, line=line, message=f"cannot be decoded as {encoding}; "
-                             + ("save the file as UTF-8 or give encoding = \"cp1252\""
-                                if encoding == "utf-8" else "the byte is not valid cp1252")))
-        return None
     if encoding == "cp1252":
-        data = text.encode("utf-8")
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        problems.add(Problem(file=label, line=line, message="contains a NUL byte; not a text file"))
+        try:
+            data = data.decode("cp1252").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(_undecodable(data, exc, label, encoding))
+            return None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        problems.add(Problem(file=label, line=data.count(b"\n", 0, nul) + 1,
+                             message="contains a NUL byte; not a text file"))
         return None
-    if not text.strip():
+    if not data or data.isspace():
         problems.add(Problem(file=label, line=1, message="the file is empty; a header line is required"))
         return None
-    header_line = text.split("\n", 1)[0]
+    end = data.find(b"\n")
+    try:
+        header_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        problems.add(_undecodable(data, exc, label, encoding))
+        return None
     separator = max([",", ";", "\t"], key=header_line.count)
-    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+    header = next(csv.reader([header_line], delimiter=separator), [])
     names = [_normalize_header(h) for h in header]
     clashes = sorted({n for n in names if n and names.count(n) > 1})
     for name in clashes:
-        problems.add(Problem(file=label, line=1, column=name or "(empty)",
+        problems.add(Problem(file=label, line=1, column=name,
                              message="column appears more than once in the header"))
     if clashes:
         return None
@@ -141,10 +145,37 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
             has_header=True, raise_if_empty=False,
         )
     except Exception:  # noqa: BLE001 - a file the fast reader rejects is read (or diagnosed) strictly
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(_undecodable(data, exc, label, encoding))
+            return None
         return _read_csv_strictly(text, separator, label, problems)
     frame.columns = [_normalize_header(c) for c in frame.columns]
-    lines = _record_lines(text, separator, frame.height)
-    return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+    return frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError, label: str, encoding: str) -> Problem:
+    hint = ('save the file as UTF-8 or give encoding = "cp1252"' if encoding == "utf-8"
+            else "the byte is not valid cp1252")
+    return Problem(file=label, line=data.count(b"\n", 0, exc.start) + 1,
+                   message=f"cannot be decoded as {encoding}; {hint}")
+
+
+def _record_lines(data: bytes, separator: str, height: int) -> pl.Series:
+    """The line each record starts on; the file is walked only when quoted fields span lines."""
+    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    simple = pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)
+    if physical == height + 1:
+        return simple
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=separator)
+    previous_end = 0
+    for index, _row in enumerate(reader):
+        if index > 0:
+            starts.append(previous_end + 1)
+        previous_end = reader.line_num
+    return simple if len(starts) != height else pl.Series(starts, dtype=pl.Int64)
 
 
 def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
@@ -177,23 +208,6 @@ def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemL
     columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
     frame = pl.DataFrame(columns, schema={name: pl.String for name in names})
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
-
-
-def _record_lines(text: str, separator: str, height: int) -> list[int]:
-    """The line each record starts on; only walks the file when quoted fields span lines."""
-    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if physical == height + 1:
-        return list(range(2, height + 2))
-    starts: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    previous_end = 0
-    for index, _row in enumerate(reader):
-        if index > 0:
-            starts.append(previous_end + 1)
-        previous_end = reader.line_num
-    if len(starts) != height:
-        return list(range(2, height + 2))
-    return starts
 
 
 def _read_parquet(data: bytes, label: str, problems: ProblemLog) -> pl.DataFrame | None:
