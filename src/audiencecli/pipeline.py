@@ -369,7 +369,7 @@ def summarize(config: Config, inputs: Inputs, decisions: pl.DataFrame, orphans: 
     return {
         "campaign": config.name,
         "purpose": config.purpose,
-        "as_of": config.as_of.astimezone(HELSINKI).isoformat(timespec="microseconds"),
+        "as_of": config.as_of.astimezone(HELSINKI).isoformat(),
         "stale": bool(inputs.stale_lists),
         "inputs": {
             "customers": inputs.customers.rows,

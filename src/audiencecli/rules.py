@@ -158,7 +158,7 @@ RULES: tuple[Rule, ...] = (
         excludes=lambda c: pl.col("consent_state").eq_missing("denied"),
         detail=lambda c: _txt(
             "consent denied at ",
-            pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string("%Y-%m-%dT%H:%M:%S%:z"),
+            pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"),
             " source ", pl.col("consent_source").fill_null("(none)"),
             " (", pl.col("consent_event"), ", consents line ", pl.col("consent_line").cast(pl.String), ")",
         ),
@@ -175,9 +175,11 @@ RULES: tuple[Rule, ...] = (
         excludes=lambda c: ~pl.col("consent_state").eq_missing("granted")
         & ~_has_exception(c),
         detail=lambda c: _txt(
-            "no granted consent (state ", pl.col("consent_state").fill_null("none"), ")",
-            pl.lit("; no active holding of the product group" if c.product_group else "; no campaign product group"),
-            pl.lit("; not a targeted business role"),
+            "no granted consent (state ", pl.col("consent_state").fill_null("none"), "); ",
+            f"no active holding of product group {c.product_group}" if c.product_group
+            else "no existing-customer exception (the campaign has no product_group)",
+            "; not a business contact in a targeted role"
+            + (f" ({', '.join(c.business_roles)})" if c.business_roles else " (the campaign targets none)"),
         ),
         text="Electronic direct marketing needs prior consent, unless the customer has an active holding of the "
              "same product group or is a business contact in a targeted role.",
