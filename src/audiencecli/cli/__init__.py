@@ -1,0 +1,8 @@
+"""The `audience` command: parse, call the package, render.
+
+The cli package is the only place that prints or exits; each module registers one command.
+"""
+from . import build  # noqa: F401  (registers `audience build`)
+from ._app import app, main
+
+__all__ = ["app", "main"]
