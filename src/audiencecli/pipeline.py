@@ -245,14 +245,18 @@ def holdout_bucket(campaign_name: str, customer_ids: pl.Series) -> pl.Series:
     )
 
 
-def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = _noop) -> pl.DataFrame:
-    """One row per customer × campaign channel (in no particular order): reason_code/all_reasons/detail,
-    or legal_basis."""
-    campaign = Campaign(
+def campaign_of(config: Config) -> Campaign:
+    """The campaign facts the rules table reads."""
+    return Campaign(
         purpose=config.purpose, segments=config.segments, business_roles=config.business_roles,
         product_group=config.product_group, as_of_date=config.as_of_date,
         holdout_percent=config.holdout_percent, dedupe=config.dedupe,
     )
+
+
+def decision_frame(config: Config, inputs: Inputs, contacts: pl.DataFrame,
+                   progress: Progress = _noop) -> pl.LazyFrame:
+    """One row per customer × campaign channel with every fact a rule reads (see rules.py)."""
     progress("resolving consents")
     consents = resolve_consents(inputs.consents.frame, config.channels, config.purpose, config.as_of)
     holders = active_holders(inputs.holdings.frame if inputs.holdings else None, config.product_group,
@@ -278,12 +282,26 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
             problem.alias("contact_problem"),
             (key if key is not None else pl.lit(None, pl.String)).alias("dedupe_key"),
         ))
-    progress("evaluating rules")
     frame = pl.concat(per_channel).lazy().join(consents.lazy(), on=["customer_id", "channel"], how="left")
     for kind in KIND_ORDER:
         kind_matches = matches.lazy().filter(pl.col("kind") == kind).select(
             "customer_id", "channel", pl.col("detail").alias(f"sup_{kind}"))
         frame = frame.join(kind_matches, on=["customer_id", "channel"], how="left")
+    return frame
+
+
+DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis",
+                    "consent_state", "has_holding", "is_b2b")
+
+
+def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = _noop, *,
+           evidence: bool = False) -> pl.DataFrame:
+    """One row per customer × campaign channel (in no particular order): reason_code/all_reasons/detail,
+    or legal_basis. With `evidence`, every fact the rules read is kept too (for `explain`),
+    including `bucket` (R11) and `kept_id` (R10)."""
+    campaign = campaign_of(config)
+    frame = decision_frame(config, inputs, contacts, progress)
+    progress("evaluating rules")
     decisions = evaluate(frame, campaign).collect()
 
     if config.holdout_percent > 0 and CONTROL_RULE.applies(campaign):
@@ -299,14 +317,12 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
                           pl.lit(config.holdout_percent))
             ).otherwise("detail"),
             legal_basis=pl.when("control").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
-        ).drop("bucket", "control")
+        ).drop("control")
+    else:
+        decisions = decisions.with_columns(bucket=pl.lit(None, pl.Float64))
 
-    if config.dedupe:
-        decisions = _dedupe(decisions)
-    return decisions.select(
-        "customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis",
-        "consent_state", "has_holding", "is_b2b",
-    )
+    decisions = _dedupe(decisions) if config.dedupe else decisions.with_columns(kept_id=pl.lit(None, pl.String))
+    return decisions if evidence else decisions.select(DECISION_COLUMNS)
 
 
 def _dedupe(decisions: pl.DataFrame) -> pl.DataFrame:
@@ -325,7 +341,8 @@ def _dedupe(decisions: pl.DataFrame) -> pl.DataFrame:
         detail=pl.when("duplicate").then(pl.format("same contact as kept customer_id {}", pl.col("kept_id")))
         .otherwise("detail"),
         legal_basis=pl.when("duplicate").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
-    ).drop("kept_id", "duplicate")
+        kept_id=pl.when("duplicate").then("kept_id"),
+    ).drop("duplicate")
 
 
 def run_tables(config: Config, contacts: pl.DataFrame, decisions: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:

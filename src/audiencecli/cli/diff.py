@@ -1,0 +1,1 @@
+"""`audience diff` (issue #3; being written)."""

@@ -1,0 +1,1 @@
+"""`audience explain` (issue #3; being written)."""

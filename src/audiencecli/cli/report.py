@@ -1,0 +1,1 @@
+"""`audience report` (issue #3; being written)."""

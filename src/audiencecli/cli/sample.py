@@ -1,0 +1,1 @@
+"""`audience sample` (issue #3; being written)."""

@@ -1,0 +1,1 @@
+"""`audience validate` (issue #3; being written)."""
