@@ -450,7 +450,6 @@ def test_clean_run_has_no_warnings(campaign):
     assert run.summary()["warnings"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="audience validate comes with issue #3")
 def test_validate_reports_an_unusable_list_phone_as_a_warning(campaign):
     people(campaign, customer("C1"))
     campaign.lists = [suppression("robinson-2026-11", "robinson", [{"customer_id": "C1", "phone": "not a phone"}])]

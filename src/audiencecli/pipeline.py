@@ -77,16 +77,22 @@ class BuildResult:
     summary: dict
 
 
-def _noop(_: str) -> None:
+def no_progress(_: str) -> None:
     return None
 
 
-def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = _noop) -> Inputs:
-    """Read every input and every applying list; fail with the first of exit codes 3, 4 that applies.
+@dataclass
+class InputCheck:
+    """Everything reading the inputs found: the loaded inputs (None when data errors stop the build)
+    and the problems, by exit code: data errors (3), then missing or stale lists (4)."""
 
-    Data errors of all files are gathered first (exit 3); only then are missing or stale lists
-    reported (exit 4), as the contract orders them.
-    """
+    inputs: Inputs | None
+    data_problems: ProblemLog
+    list_problems: ProblemLog
+
+
+def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> InputCheck:
+    """Read every input and every applying list, collecting every problem instead of stopping."""
     problems = ProblemLog()
     list_problems = ProblemLog()
     progress("reading customers")
@@ -125,11 +131,23 @@ def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress
                             f"{spec.age_days(config.as_of_date)} days old at as_of {config.as_of_date}, "
                             f"max_age_days {spec.max_age_days}; refresh it or run with --allow-stale",
                 ))
-    problems.raise_as(InputError)
-    list_problems.raise_as(StaleListError)
-    inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
-                    stale_lists=tuple(stale), skipped_lists=config.skipped_lists())
-    return inputs
+    inputs = None
+    if not problems:
+        inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
+                        stale_lists=tuple(stale), skipped_lists=config.skipped_lists())
+    return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems)
+
+
+def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> Inputs:
+    """Read every input and every applying list; fail with the first of exit codes 3, 4 that applies.
+
+    Data errors of all files are gathered first (exit 3); only then are missing or stale lists
+    reported (exit 4), as the contract orders them.
+    """
+    check = check_inputs(config, allow_stale=allow_stale, progress=progress)
+    check.data_problems.raise_as(InputError)
+    check.list_problems.raise_as(StaleListError)
+    return check.inputs
 
 
 def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
@@ -255,7 +273,7 @@ def campaign_of(config: Config) -> Campaign:
 
 
 def decision_frame(config: Config, inputs: Inputs, contacts: pl.DataFrame,
-                   progress: Progress = _noop) -> pl.LazyFrame:
+                   progress: Progress = no_progress) -> pl.LazyFrame:
     """One row per customer × campaign channel with every fact a rule reads (see rules.py)."""
     progress("resolving consents")
     consents = resolve_consents(inputs.consents.frame, config.channels, config.purpose, config.as_of)
@@ -294,7 +312,7 @@ DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "det
                     "consent_state", "has_holding", "is_b2b")
 
 
-def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = _noop, *,
+def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress, *,
            evidence: bool = False) -> pl.DataFrame:
     """One row per customer × campaign channel (in no particular order): reason_code/all_reasons/detail,
     or legal_basis. With `evidence`, every fact the rules read is kept too (for `explain`),
@@ -414,7 +432,7 @@ def orphan_ids(inputs: Inputs) -> pl.Series:
     return consent_ids.filter(~consent_ids.is_in(known)).sort()
 
 
-def build(config: Config, *, allow_stale: bool = False, progress: Progress = _noop) -> BuildResult:
+def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> BuildResult:
     """Everything `audience build` computes, as data."""
     inputs = load_inputs(config, allow_stale=allow_stale, progress=progress)
     progress("normalizing contacts")

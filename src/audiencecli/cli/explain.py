@@ -1,1 +1,69 @@
-"""`audience explain` (issue #3; being written)."""
+"""`audience explain`: why one customer is, or is not, on each channel's list."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.tree import Tree
+
+from ..config import load_config
+from ..explain import FAIL, NOT_APPLICABLE, NOT_REACHED, PASS, Explanation, explain
+from ..pipeline import load_inputs
+from ._app import app, reported_errors, steps
+
+MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[dim]–[/dim]", NOT_REACHED: "[dim]·[/dim]"}
+
+
+@app.command("explain")
+def explain_command(
+    config: Annotated[Path, typer.Argument(help="The campaign config (TOML).")],
+    customer_id: Annotated[str, typer.Argument(help="The customer to explain.")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="DATE or DATETIME; overrides [campaign].as_of.")] = None,
+    allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Use stale lists as they are.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
+) -> None:
+    """Show, per channel, every rule with pass/fail, the evidence it used, the outcome and the legal basis."""
+    with reported_errors(debug, nothing_written=False):
+        cfg = load_config(config, as_of=as_of)
+        with steps(not quiet) as step:
+            inputs = load_inputs(cfg, allow_stale=allow_stale, progress=step)
+            step("explaining")
+            explanation = explain(cfg, inputs, [customer_id])[customer_id]
+    if as_json:
+        print(json.dumps(explanation.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        Console(highlight=False).print(explanation_tree(explanation))
+
+
+def explanation_tree(explanation: Explanation) -> Tree:
+    tree = Tree(f"[bold]{explanation.customer_id}[/bold] · {explanation.campaign} · {explanation.purpose} "
+                f"· as of {explanation.as_of}")
+    for channel in explanation.channels:
+        if channel.outcome == "sendable":
+            label = f"[bold]{channel.channel}[/bold]: [green]sendable[/green] ({channel.legal_basis})"
+        else:
+            label = f"[bold]{channel.channel}[/bold]: [red]excluded[/red] — {channel.reason_code}"
+        branch = tree.add(label)
+        for check in channel.checks:
+            text = f"{MARKS[check.status]} {check.number} {check.code}"
+            if check.status in (NOT_APPLICABLE, NOT_REACHED):
+                text += f" [dim]({check.status})[/dim]"
+            if check.detail and check.status != NOT_APPLICABLE:
+                text += f": {_escape(check.detail)}"
+            branch.add(text)
+        evidence = branch.add("[dim]evidence[/dim]")
+        for key, value in channel.evidence.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
+            if value not in (None, "", False):
+                evidence.add(f"{key}: {_escape(str(value))}")
+    return tree
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")

@@ -1,0 +1,147 @@
+"""`explain`: every rule's verdict and evidence for chosen customers, from the build's own rules table.
+
+Nothing here decides anything: the outcome comes from `pipeline.decide` (the build's code path)
+and each rule's pass/fail from the same `Rule.fails` expressions the build evaluates, so explain
+and build cannot disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import polars as pl
+
+from .config import HELSINKI, Config
+from .errors import UsageError
+from .pipeline import Inputs, campaign_of, contact_frame, decide
+from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule
+
+FAIL, PASS, NOT_APPLICABLE, NOT_REACHED = "fail", "pass", "not applicable", "not reached"
+
+
+@dataclass
+class RuleCheck:
+    number: str
+    code: str
+    status: str
+    detail: str | None = None
+
+
+@dataclass
+class ChannelExplanation:
+    channel: str
+    outcome: str
+    reason_code: str | None
+    all_reasons: str | None
+    detail: str | None
+    legal_basis: str | None
+    checks: list[RuleCheck] = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+
+
+@dataclass
+class Explanation:
+    customer_id: str
+    campaign: str
+    purpose: str
+    as_of: str
+    channels: list[ChannelExplanation]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = None) -> dict[str, Explanation]:
+    """Explanations for the given customers (all when None). Unknown ids are a usage error."""
+    contacts = contact_frame(inputs.customers.frame)
+    if customer_ids is not None:
+        known = set(contacts.filter(pl.col("customer_id").is_in(customer_ids)).get_column("customer_id").to_list())
+        unknown = [c for c in customer_ids if c not in known]
+        if unknown:
+            raise UsageError(f"customer_id {', '.join(unknown)} is not in {inputs.customers.label}")
+    decisions = decide(config, inputs, contacts, evidence=True)
+    if customer_ids is not None:
+        decisions = decisions.filter(pl.col("customer_id").is_in(customer_ids))
+    campaign = campaign_of(config)
+    checked = decisions.with_columns(
+        *[rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
+        *[rule.detail(campaign).alias(f"why_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
+        consent_at_text=pl.col("consent_at").dt.convert_time_zone(str(HELSINKI))
+        .dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"),
+    ).join(contacts.select("customer_id", *sorted(set(CONTACT_EVIDENCE.values()))), on="customer_id", how="left")
+    order = {c: i for i, c in enumerate(config.channels)}
+    as_of = config.as_of.astimezone(HELSINKI).isoformat()
+    result: dict[str, Explanation] = {}
+    for row in checked.sort("customer_id").iter_rows(named=True):
+        explanation = result.setdefault(row["customer_id"], Explanation(
+            customer_id=row["customer_id"], campaign=config.name, purpose=config.purpose, as_of=as_of,
+            channels=[]))
+        explanation.channels.append(_channel(row, config, campaign))
+    for explanation in result.values():
+        explanation.channels.sort(key=lambda c: order[c.channel])
+    return result
+
+
+CONTACT_EVIDENCE = {
+    "email": "email_norm",
+    "sms": "phone_e164",
+    "phone": "phone_e164",
+    "social": "email_sha256",
+}
+
+
+def _channel(row: dict, config: Config, campaign) -> ChannelExplanation:
+    channel = row["channel"]
+    checks = []
+    for i, rule in enumerate(ONE_PASS_RULES):
+        if not _in_scope(rule, campaign, channel):
+            checks.append(RuleCheck(rule.number, rule.code, NOT_APPLICABLE))
+        elif row[f"fail_{i}"]:
+            checks.append(RuleCheck(rule.number, rule.code, FAIL, row[f"why_{i}"]))
+        else:
+            checks.append(RuleCheck(rule.number, rule.code, PASS))
+    earlier_failed = any(c.status == FAIL for c in checks)
+    control = _after_pass_check(
+        CONTROL_RULE, config.holdout_percent > 0, earlier_failed, row["reason_code"],
+        f"bucket {row['bucket']:.4f} vs holdout_percent {config.holdout_percent}" if row["bucket"] is not None
+        else None)
+    held_out = row["reason_code"] == CONTROL_RULE.code
+    duplicate = _after_pass_check(
+        DUPLICATE_RULE, config.dedupe and channel in DUPLICATE_RULE.channels, earlier_failed or held_out,
+        row["reason_code"], f"kept customer_id {row['kept_id']}" if row["kept_id"] else None)
+    checks += [duplicate, control]
+    evidence = {
+        "contact_problem": row["contact_problem"],
+        "consent": None if row["consent_state"] is None else {
+            "state": row["consent_state"], "recorded_at": row["consent_at_text"], "source": row["consent_source"],
+            "event": row["consent_event"], "consents_line": row["consent_line"],
+        },
+        "lists": {kind: row[f"sup_{kind}"] for kind in ("internal", "robinson", "telemarketing", "custom")
+                  if row[f"sup_{kind}"]},
+        "active_holding_line": row["holding_line"],
+        "business_contact_in_targeted_role": row["is_b2b"],
+        "holdout_bucket": row["bucket"],
+        "duplicate_of": row["kept_id"],
+    }
+    if channel in CONTACT_EVIDENCE:
+        evidence["contact"] = row[CONTACT_EVIDENCE[channel]]
+    return ChannelExplanation(
+        channel=channel,
+        outcome="sendable" if row["legal_basis"] else "excluded",
+        reason_code=row["reason_code"], all_reasons=row["all_reasons"], detail=row["detail"],
+        legal_basis=row["legal_basis"], checks=checks, evidence=evidence,
+    )
+
+
+def _in_scope(rule: Rule, campaign, channel: str) -> bool:
+    return rule.applies(campaign) and channel in rule.channels
+
+
+def _after_pass_check(rule: Rule, applies: bool, excluded_before: bool, reason_code: str | None,
+                      detail: str | None) -> RuleCheck:
+    """R10 and R11 run on what R1–R9 (and, for R10, R11) left sendable."""
+    if not applies:
+        return RuleCheck(rule.number, rule.code, NOT_APPLICABLE)
+    if excluded_before:
+        return RuleCheck(rule.number, rule.code, NOT_REACHED, detail)
+    return RuleCheck(rule.number, rule.code, FAIL if reason_code == rule.code else PASS, detail)
+
