@@ -3,8 +3,9 @@
 #
 #   bench/measure.sh [-n RUNS] [-o OUT_DIR] [CONFIG ...]
 #
-# Without CONFIGs it measures, in this order and only those that exist:
+# Without CONFIGs it measures, in this order:
 #   sample_data/campaign.toml, bench/data/100k/campaign.toml, bench/data/1m/campaign.toml
+# making bench/data/100k and bench/data/1m first with `audience sample --seed 1` when missing.
 # Each config is built RUNS times (default 3) with
 #   /usr/bin/time -v .venv/bin/audience build CONFIG --out OUT_DIR --quiet
 # (OUT_DIR default /tmp/bench-run, removed before every run), and the per-run and median wall
@@ -20,7 +21,7 @@ while getopts "n:o:h" opt; do
   case $opt in
     n) RUNS=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    h) sed -n '2,12p' "$0"; exit 0 ;;
+    h) sed -n '2,13p' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
@@ -29,9 +30,14 @@ shift $((OPTIND - 1))
 if [ $# -gt 0 ]; then
   CONFIGS=("$@")
 else
-  CONFIGS=()
-  for c in sample_data/campaign.toml bench/data/100k/campaign.toml bench/data/1m/campaign.toml; do
-    if [ -f "$c" ]; then CONFIGS+=("$c"); else echo "skip: $c does not exist" >&2; fi
+  CONFIGS=(sample_data/campaign.toml)
+  for spec in 100k:100000 1m:1000000; do
+    dir=bench/data/${spec%%:*}
+    if [ ! -f "$dir/campaign.toml" ]; then
+      echo "== making $dir with audience sample (${spec#*:} customers, seed 1)"
+      .venv/bin/audience sample "$dir" --customers "${spec#*:}" --seed 1 --quiet
+    fi
+    CONFIGS+=("$dir/campaign.toml")
   done
 fi
 [ ${#CONFIGS[@]} -gt 0 ] || { echo "nothing to measure" >&2; exit 1; }

@@ -58,7 +58,6 @@ def test_help_works():
     assert "build" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="validate, explain, report, diff and sample come with issue #3")
 def test_help_lists_every_command_of_the_contract():
     result = invoke("--help")
     assert result.exit_code == 0
