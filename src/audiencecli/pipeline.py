@@ -308,8 +308,7 @@ def decision_frame(config: Config, inputs: Inputs, contacts: pl.DataFrame,
     return frame
 
 
-DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis",
-                    "consent_state", "has_holding", "is_b2b")
+DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis")
 
 
 def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress, *,
@@ -320,13 +319,18 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
     campaign = campaign_of(config)
     frame = decision_frame(config, inputs, contacts, progress)
     progress("evaluating rules")
-    decisions = evaluate(frame, campaign).collect()
+    evaluated = evaluate(frame, campaign)
+    if not evidence:
+        evaluated = evaluated.select(*DECISION_COLUMNS, "dedupe_key")
+    decisions = evaluated.collect(engine="streaming")
 
     if config.holdout_percent > 0 and CONTROL_RULE.applies(campaign):
         ids = contacts.get_column("customer_id")
         buckets = pl.DataFrame({"customer_id": ids, "bucket": holdout_bucket(config.name, ids)})
-        decisions = decisions.join(buckets, on="customer_id", how="left").with_columns(
-            control=pl.col("reason_code").is_null() & (pl.col("bucket") < config.holdout_percent)
+        if not evidence:
+            buckets = buckets.filter(pl.col("bucket") < config.holdout_percent)
+        decisions = decisions.lazy().join(buckets.lazy(), on="customer_id", how="left").with_columns(
+            control=(pl.col("reason_code").is_null() & (pl.col("bucket") < config.holdout_percent)).fill_null(False)
         ).with_columns(
             reason_code=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("reason_code"),
             all_reasons=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("all_reasons"),
@@ -335,7 +339,7 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
                           pl.lit(config.holdout_percent))
             ).otherwise("detail"),
             legal_basis=pl.when("control").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
-        ).drop("control")
+        ).drop("control").collect()
     else:
         decisions = decisions.with_columns(bucket=pl.lit(None, pl.Float64))
 
@@ -344,23 +348,27 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
 
 
 def _dedupe(decisions: pl.DataFrame) -> pl.DataFrame:
-    """R10: among rows still sendable, the smallest customer_id per contact point is kept."""
-    candidate = (
+    """R10: among rows still sendable, the smallest customer_id per contact point is kept.
+
+    Grouped over the candidate rows only (a window over every row costs seconds and gigabytes).
+    """
+    key = ["channel", "dedupe_key"]
+    candidates = decisions.lazy().filter(
         pl.col("reason_code").is_null() & pl.col("channel").is_in(DUPLICATE_RULE.channels)
         & pl.col("dedupe_key").is_not_null()
+    ).select("customer_id", *key)
+    kept = candidates.group_by(key).agg(kept_id=pl.col("customer_id").min())
+    duplicates = (
+        candidates.join(kept, on=key).filter(pl.col("customer_id") != pl.col("kept_id"))
+        .select("customer_id", "channel", "kept_id", duplicate=pl.lit(True))
     )
-    kept = pl.when(candidate).then(pl.col("customer_id")).min().over("channel", "dedupe_key")
-    decisions = decisions.with_columns(kept_id=pl.when(candidate).then(kept)).with_columns(
-        duplicate=candidate & (pl.col("customer_id") != pl.col("kept_id"))
-    )
-    return decisions.with_columns(
+    return decisions.lazy().join(duplicates, on=["customer_id", "channel"], how="left").with_columns(
         reason_code=pl.when("duplicate").then(pl.lit(DUPLICATE_RULE.code)).otherwise("reason_code"),
         all_reasons=pl.when("duplicate").then(pl.lit(DUPLICATE_RULE.code)).otherwise("all_reasons"),
         detail=pl.when("duplicate").then(pl.format("same contact as kept customer_id {}", pl.col("kept_id")))
         .otherwise("detail"),
         legal_basis=pl.when("duplicate").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
-        kept_id=pl.when("duplicate").then("kept_id"),
-    ).drop("duplicate")
+    ).drop("duplicate").collect()
 
 
 def run_tables(config: Config, contacts: pl.DataFrame, decisions: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:

@@ -211,23 +211,24 @@ def rule_columns(campaign: Campaign) -> list[pl.Expr]:
 
 
 def evaluate(decisions: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
-    """Add reason_code, all_reasons, detail (null when sendable) and legal_basis (null when excluded)."""
+    """Add reason_code, all_reasons, detail (null when sendable) and legal_basis (null when excluded).
+
+    The evidence text is built only for excluded rows: formatting it for every row would cost
+    more than all the rules together.
+    """
     fails = [pl.col(f"fail_{i}") for i in range(len(ONE_PASS_RULES))]
     codes = [pl.when(f).then(pl.lit(r.code)) for f, r in zip(fails, ONE_PASS_RULES)]
     details = [pl.when(f).then(r.detail(campaign)) for f, r in zip(fails, ONE_PASS_RULES)]
-    return (
-        decisions.with_columns(rule_columns(campaign))
-        .with_columns(
-            reason_code=pl.coalesce(codes),
-            all_reasons=pl.concat_str(codes, separator=";", ignore_nulls=True),
-            detail=pl.coalesce(details),
-        )
-        .with_columns(
-            all_reasons=pl.when(pl.col("reason_code").is_not_null()).then(pl.col("all_reasons")),
-            legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign)),
-        )
-        .drop(f"fail_{i}" for i in range(len(ONE_PASS_RULES)))
+    flagged = decisions.with_columns(rule_columns(campaign)).with_columns(
+        reason_code=pl.coalesce(codes),
+        all_reasons=pl.concat_str(codes, separator=";", ignore_nulls=True),
+    ).with_columns(
+        all_reasons=pl.when(pl.col("reason_code").is_not_null()).then(pl.col("all_reasons")),
+        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign)),
     )
+    excluded = flagged.filter(pl.col("reason_code").is_not_null()).with_columns(detail=pl.coalesce(details))
+    sendable = flagged.filter(pl.col("reason_code").is_null()).with_columns(detail=pl.lit(None, pl.String))
+    return pl.concat([excluded, sendable]).drop(f"fail_{i}" for i in range(len(ONE_PASS_RULES)))
 
 
 def legal_basis(campaign: Campaign) -> pl.Expr:
