@@ -86,7 +86,8 @@ def test_email_validity_equals_a_plain_reading_of_the_contract(values):
 
 
 def test_social_hashes_match_the_contract_vectors():
-    digests = normalize.sha256_hex(pl.Series(["john_smith@gmail.com", "16505551212", None])).to_list()
+    digests = pl.DataFrame({"v": ["john_smith@gmail.com", "16505551212", None]}).select(
+        normalize.sha256_hex(pl.col("v"))).to_series().to_list()
     assert digests == [
         "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f",
         "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176",
@@ -108,3 +109,13 @@ def test_address_is_missing_incomplete_or_needs_five_digit_fi_postal_code():
     assert problems[1].startswith("incomplete")
     assert problems[2] == "postal code is not 5 digits"
     assert problems[3] is None and problems[4] is None
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=50), st.text(alphabet="abc-_.09", min_size=1, max_size=10))
+def test_holdout_bucket_equals_the_contract_formula(ids, name):
+    got = pl.DataFrame({"id": ids}, schema={"id": pl.String}).select(
+        normalize.holdout_bucket(name, pl.col("id"))).to_series().to_list()
+    expected = [int(hashlib.sha256((name + ":" + i).encode("utf-8")).hexdigest()[:16], 16) / 2**64 * 100
+                for i in ids]
+    assert got == expected

@@ -4,10 +4,10 @@ Phones live in `phones.py` (they need libphonenumber on the values a fast path c
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 
 import polars as pl
+import polars_hash  # noqa: F401  (registers the `chash` namespace: native SHA-256)
 
 # Full Unicode case folding = lower-casing plus these replacements (ß → ss, ς → σ, …), computed
 # from Python's own `str.casefold` so the vectorized key equals the contract's definition.
@@ -66,13 +66,17 @@ def address_problem(street: pl.Expr, postal: pl.Expr, city: pl.Expr, country: pl
     )
 
 
-def sha256_hex(values: pl.Series) -> pl.Series:
-    """SHA-256 hex of each value (null stays null), hashed once per distinct value."""
-    unique = values.drop_nulls().unique()
-    digests = pl.Series([hashlib.sha256(v.encode("utf-8")).hexdigest() for v in unique.to_list()],
-                        dtype=pl.String)
-    lookup = pl.DataFrame({"value": unique, "digest": digests})
-    return (
-        values.to_frame("value").join(lookup, on="value", how="left", maintain_order="left")
-        .get_column("digest").alias(values.name)
-    )
+def sha256_hex(expr: pl.Expr) -> pl.Expr:
+    """SHA-256 hex of the UTF-8 bytes of each value (null stays null), computed natively."""
+    return expr.chash.sha2_256()
+
+
+def holdout_bucket(campaign_name: str, customer_id: pl.Expr) -> pl.Expr:
+    """R11's bucket in [0, 100): int(sha256(name + ":" + id)[:16], 16) / 2**64 * 100.
+
+    The 64-bit integer converts to the same double as Python's `int / 2**64` (both round to
+    nearest, and dividing by a power of two is exact), so the bucket equals the contract's formula.
+    """
+    digest = sha256_hex(pl.concat_str([pl.lit(f"{campaign_name}:"), customer_id]))
+    top = digest.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
+    return top.cast(pl.Float64) / 2.0**64 * 100.0

@@ -5,7 +5,6 @@ Everything here returns data; nothing prints or writes. `cli.py` renders, `outpu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -168,9 +167,8 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
         ),
     ).with_columns(email_valid=normalize.email_is_valid(pl.col("email_norm")).fill_null(False))
     return frame.with_columns(
-        email_sha256=normalize.sha256_hex(
-            frame.select(pl.when(pl.col("email_valid")).then(pl.col("email_norm"))).to_series()),
-        phone_sha256=normalize.sha256_hex(frame.get_column("phone_e164").str.strip_prefix("+")),
+        email_sha256=normalize.sha256_hex(pl.when(pl.col("email_valid")).then(pl.col("email_norm"))),
+        phone_sha256=normalize.sha256_hex(pl.col("phone_e164").str.strip_prefix("+")),
     )
 
 
@@ -253,16 +251,6 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
     )
 
 
-def holdout_bucket(campaign_name: str, customer_ids: pl.Series) -> pl.Series:
-    """The contract's R11 bucket in [0, 100), exactly as its formula computes it."""
-    return pl.Series(
-        "bucket",
-        [int(hashlib.sha256(f"{campaign_name}:{cid}".encode("utf-8")).hexdigest()[:16], 16) / 2**64 * 100
-         for cid in customer_ids.to_list()],
-        dtype=pl.Float64,
-    )
-
-
 def campaign_of(config: Config) -> Campaign:
     """The campaign facts the rules table reads."""
     return Campaign(
@@ -325,8 +313,8 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
     decisions = evaluated.collect(engine="streaming")
 
     if config.holdout_percent > 0 and CONTROL_RULE.applies(campaign):
-        ids = contacts.get_column("customer_id")
-        buckets = pl.DataFrame({"customer_id": ids, "bucket": holdout_bucket(config.name, ids)})
+        buckets = contacts.select("customer_id",
+                                  normalize.holdout_bucket(config.name, pl.col("customer_id")).alias("bucket"))
         if not evidence:
             buckets = buckets.filter(pl.col("bucket") < config.holdout_percent)
         decisions = decisions.lazy().join(buckets.lazy(), on="customer_id", how="left").with_columns(
