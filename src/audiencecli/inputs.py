@@ -11,6 +11,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -261,6 +262,27 @@ def report_rows(table: RawTable, mask: pl.Expr, column: str, message: str, probl
     problems.extend(listed, bad.height)
 
 
+class RowChecks:
+    """Row checks of one file, counted together in one pass; only failing ones are listed."""
+
+    def __init__(self, table: RawTable):
+        self.table = table
+        self.checks: list[tuple[pl.Expr, str, str]] = []
+
+    def add(self, mask: pl.Expr, column: str, message: str) -> None:
+        self.checks.append((mask, column, message))
+
+    def report(self, problems: ProblemLog) -> None:
+        if not self.checks or self.table.frame.height == 0:
+            return
+        counts = self.table.frame.select(
+            mask.fill_null(False).sum().alias(str(i)) for i, (mask, _, _) in enumerate(self.checks)
+        ).row(0)
+        for (mask, column, message), count in zip(self.checks, counts):
+            if count:
+                report_rows(self.table, mask, column, message, problems)
+
+
 def require_columns(table: RawTable, required: tuple[str, ...], problems: ProblemLog) -> bool:
     """Every required column must be in the header; suggest the closest name when one is not."""
     ok = True
@@ -283,11 +305,8 @@ def _closest(name: str, candidates: tuple[str, ...]) -> str | None:
     return match[0] if match else None
 
 
-def _parse_date_slow(column: str) -> pl.Expr:
-    """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
-    value = pl.col(column)
-    iso = value.str.extract_groups(ISO_DATE)
-    finnish = value.str.extract_groups(FINNISH_DATE)
+def _parse_date_slow(iso: pl.Expr, finnish: pl.Expr) -> pl.Expr:
+    """ISO `2026-12-01` or Finnish `1.12.2026` from the two patterns' groups; null when neither matched."""
     year = pl.coalesce(iso.struct.field("1"), finnish.struct.field("3"))
     month = pl.coalesce(iso.struct.field("2"), finnish.struct.field("2"))
     day = pl.coalesce(iso.struct.field("3"), finnish.struct.field("1"))
@@ -295,14 +314,10 @@ def _parse_date_slow(column: str) -> pl.Expr:
     return text.str.to_date("%Y-%m-%d", strict=False)
 
 
-def _parse_datetime_slow(column: str) -> pl.Expr:
-    """ISO 8601 or Finnish `d.m.yyyy h.mm[.ss]`, as a UTC instant; naive times are Helsinki time.
-
-    A date alone is the start of that day. Null when missing or unparseable.
+def _parse_datetime_slow(iso: pl.Expr, finnish: pl.Expr) -> pl.Expr:
+    """ISO 8601 or Finnish `d.m.yyyy h.mm[.ss]` from the two patterns' groups, as a UTC instant;
+    naive times are Helsinki time. A date alone is the start of that day. Null when neither matched.
     """
-    value = pl.col(column)
-    iso = value.str.extract_groups(ISO_DATETIME)
-    finnish = value.str.extract_groups(FINNISH_DATETIME)
 
     def part(name: str) -> pl.Expr:
         return pl.coalesce(iso.struct.field(name), finnish.struct.field(name))
@@ -330,13 +345,18 @@ def _parse_datetime_slow(column: str) -> pl.Expr:
     return pl.when(zone.is_not_null()).then(with_offset).otherwise(_helsinki_to_utc(naive))
 
 
-def _with_fast_path(values: pl.Series, fast: pl.Expr, slow: pl.Expr) -> pl.Series:
-    """`fast` settles the common spelling; `slow` (regexes) runs only on the values it left over."""
+def _with_fast_path(values: pl.Series, fast: pl.Expr, patterns: tuple[str, str],
+                    slow: Callable[[pl.Expr, pl.Expr], pl.Expr]) -> pl.Series:
+    """`fast` settles the common spelling; the general reader runs only on the distinct values it
+    left over, with each pattern matched once (struct columns) rather than once per field."""
     frame = values.to_frame("v").with_columns(fast.alias("parsed"))
     leftover = frame.filter(pl.col("parsed").is_null() & pl.col("v").is_not_null()).select("v").unique()
     if leftover.height == 0:
         return frame.get_column("parsed").alias(values.name)
-    settled = leftover.with_columns(slow.alias("slow"))
+    settled = leftover.with_columns(
+        _first=pl.col("v").str.extract_groups(patterns[0]),
+        _second=pl.col("v").str.extract_groups(patterns[1]),
+    ).select("v", slow(pl.col("_first"), pl.col("_second")).alias("slow"))
     return (
         frame.join(settled, on="v", how="left", maintain_order="left")
         .select(pl.coalesce("parsed", "slow"))
@@ -348,7 +368,7 @@ def _with_fast_path(values: pl.Series, fast: pl.Expr, slow: pl.Expr) -> pl.Serie
 def parse_date(values: pl.Series) -> pl.Series:
     """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
     fast = pl.col("v").str.to_date("%Y-%m-%d", strict=False, exact=True)
-    return _with_fast_path(values, fast, _parse_date_slow("v"))
+    return _with_fast_path(values, fast, (ISO_DATE, FINNISH_DATE), _parse_date_slow)
 
 
 def parse_datetime(values: pl.Series) -> pl.Series:
@@ -363,7 +383,7 @@ def parse_datetime(values: pl.Series) -> pl.Series:
     )
     with_offset = pl.col("v").str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", time_unit="us", strict=False, exact=True)
     fast = pl.coalesce(_helsinki_to_utc(naive), with_offset.dt.convert_time_zone("UTC"))
-    return _with_fast_path(values, fast, _parse_datetime_slow("v"))
+    return _with_fast_path(values, fast, (ISO_DATETIME, FINNISH_DATETIME), _parse_datetime_slow)
 
 
 def _helsinki_to_utc(naive: pl.Expr) -> pl.Expr:
@@ -427,21 +447,22 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         deceased_date_parsed=parse_date(table.frame.get_column("deceased_date")),
         paperless_parsed=parse_bool("paperless"),
     )
-    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
-    report_rows(checked, pl.col("customer_id").is_null(), "customer_id", "customer_id is missing", problems)
+    checks = RowChecks(RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns))
+    checks.add(pl.col("customer_id").is_null(), "customer_id", "customer_id is missing")
     duplicated = pl.col("customer_id").is_not_null() & pl.col("customer_id").is_duplicated()
-    report_rows(checked, duplicated, "customer_id", "duplicate customer_id", problems)
-    report_rows(checked, pl.col("customer_type").is_null(), "customer_type",
-                "customer_type is missing; expected private or business", problems)
-    report_rows(checked, pl.col("customer_type").is_not_null() & ~pl.col("customer_type").is_in(["private", "business"]),
-                "customer_type", "expected private or business", problems)
+    checks.add(duplicated, "customer_id", "duplicate customer_id")
+    checks.add(pl.col("customer_type").is_null(), "customer_type",
+                "customer_type is missing; expected private or business")
+    checks.add(pl.col("customer_type").is_not_null() & ~pl.col("customer_type").is_in(["private", "business"]),
+                "customer_type", "expected private or business")
     for name in ("birth_date", "deceased_date"):
-        report_rows(checked, pl.col(name).is_not_null() & pl.col(f"{name}_parsed").is_null(), name,
-                    "not a date (expected 2026-12-01 or 1.12.2026)", problems)
-    report_rows(checked, pl.col("paperless_parsed").is_null(), "paperless",
-                "not a boolean (expected true/false, 1/0, yes/no, y/n, kyllä/ei, ja/nej)", problems)
-    report_rows(checked, pl.col("country").is_not_null() & ~pl.col("country").str.contains(r"^[A-Z]{2}$"),
-                "country", "expected a two-letter ISO 3166-1 country code", problems)
+        checks.add(pl.col(name).is_not_null() & pl.col(f"{name}_parsed").is_null(), name,
+                    "not a date (expected 2026-12-01 or 1.12.2026)")
+    checks.add(pl.col("paperless_parsed").is_null(), "paperless",
+                "not a boolean (expected true/false, 1/0, yes/no, y/n, kyllä/ei, ja/nej)")
+    checks.add(pl.col("country").is_not_null() & ~pl.col("country").str.contains(r"^[A-Z]{2}$"),
+                "country", "expected a two-letter ISO 3166-1 country code")
+    checks.report(problems)
     frame = frame.select(
         "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
         "street_address", "postal_code", "city",
@@ -466,19 +487,20 @@ def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         channel=lower("channel"), purpose=lower("purpose"), status=lower("status"),
         recorded_at_parsed=parse_datetime(table.frame.get_column("recorded_at")),
     )
-    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
+    checks = RowChecks(RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns))
     for name in required:
-        report_rows(checked, pl.col(name).is_null(), name, f"{name} is missing", problems)
+        checks.add(pl.col(name).is_null(), name, f"{name} is missing")
     allowed = {
         "channel": (*CHANNELS, "all"),
         "purpose": ("marketing", "service", "survey", "all"),
         "status": ("granted", "denied"),
     }
     for name, values in allowed.items():
-        report_rows(checked, pl.col(name).is_not_null() & ~pl.col(name).is_in(values), name,
-                    f"expected one of {', '.join(values)}", problems)
-    report_rows(checked, pl.col("recorded_at").is_not_null() & pl.col("recorded_at_parsed").is_null(),
-                "recorded_at", "not a datetime (expected 2026-12-01T14:05:00 or 1.12.2026 14.05)", problems)
+        checks.add(pl.col(name).is_not_null() & ~pl.col(name).is_in(values), name,
+                    f"expected one of {', '.join(values)}")
+    checks.add(pl.col("recorded_at").is_not_null() & pl.col("recorded_at_parsed").is_null(),
+                "recorded_at", "not a datetime (expected 2026-12-01T14:05:00 or 1.12.2026 14.05)")
+    checks.report(problems)
     frame = frame.select(
         "customer_id", "channel", "purpose",
         (pl.col("status") == "denied").alias("denied"),
@@ -499,13 +521,14 @@ def load_holdings(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         start_parsed=parse_date(table.frame.get_column("start_date")),
         end_parsed=parse_date(table.frame.get_column("end_date")),
     )
-    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
+    checks = RowChecks(RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns))
     for name in required:
-        report_rows(checked, pl.col(name).is_null(), name, f"{name} is missing", problems)
-    report_rows(checked, pl.col("start_date").is_not_null() & pl.col("start_parsed").is_null(), "start_date",
-                "not a date (expected 2026-12-01 or 1.12.2026)", problems)
-    report_rows(checked, pl.col("end_date").is_not_null() & pl.col("end_parsed").is_null(), "end_date",
-                "not a date (expected 2026-12-01 or 1.12.2026)", problems)
+        checks.add(pl.col(name).is_null(), name, f"{name} is missing")
+    checks.add(pl.col("start_date").is_not_null() & pl.col("start_parsed").is_null(), "start_date",
+                "not a date (expected 2026-12-01 or 1.12.2026)")
+    checks.add(pl.col("end_date").is_not_null() & pl.col("end_parsed").is_null(), "end_date",
+                "not a date (expected 2026-12-01 or 1.12.2026)")
+    checks.report(problems)
     frame = frame.select(
         "customer_id", "product_group",
         pl.col("start_parsed").alias("start_date"),
@@ -530,9 +553,10 @@ def load_list(spec: FileSpec, list_channels: tuple[str, ...], problems: ProblemL
         ))
         return None
     frame = table.frame.with_columns(channel=lower("channel"))
-    checked = RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns)
-    report_rows(checked, pl.col("channel").is_not_null() & ~pl.col("channel").is_in(list_channels), "channel",
-                f"not one of this list's channels ({', '.join(list_channels)})", problems)
+    checks = RowChecks(RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns))
+    checks.add(pl.col("channel").is_not_null() & ~pl.col("channel").is_in(list_channels), "channel",
+                f"not one of this list's channels ({', '.join(list_channels)})")
+    checks.report(problems)
     if not has_name_address:
         frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in NAME_ADDRESS_COLUMNS)
     return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
