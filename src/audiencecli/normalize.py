@@ -49,10 +49,14 @@ def key_part(expr: pl.Expr) -> pl.Expr:
     return pl.when(spaced != "").then(spaced)
 
 
+def join_key(parts: list[pl.Expr]) -> pl.Expr:
+    """Normalized parts joined into one comparable key; null when any part is."""
+    return pl.concat_str(parts, separator="\x1f")
+
+
 def name_address_key(first: pl.Expr, last: pl.Expr, street: pl.Expr, postal: pl.Expr) -> pl.Expr:
     """The four normalized parts joined; null unless all four are present."""
-    return pl.concat_str([key_part(first), key_part(last), key_part(street), key_part(postal)],
-                         separator="\x1f")
+    return join_key([key_part(first), key_part(last), key_part(street), key_part(postal)])
 
 
 def address_problem(street: pl.Expr, postal: pl.Expr, city: pl.Expr, country: pl.Expr) -> pl.Expr:

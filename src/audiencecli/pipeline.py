@@ -149,26 +149,40 @@ def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress
     return check.inputs
 
 
+KEY_PARTS = ("first_name", "last_name", "street_address", "postal_code")
+
+
 def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
-    """Customers with normalized contact points and the problems that R5/R6 report."""
+    """Customers with normalized contact points and the problems that R5/R6 report.
+
+    Lazy, so that Polars computes each shared sub-expression (a normalized key part, say) once.
+    """
     phones = normalize_phones(customers.get_column("phone"), customers.get_column("country"))
-    frame = customers.with_columns(
-        email_norm=normalize.email(pl.col("email")),
-        phone_e164=phones.get_column("e164"),
-        phone_mobile=phones.get_column("mobile"),
-        phone_problem=phones.get_column("problem"),
-        address_problem=normalize.address_problem(pl.col("street_address"), pl.col("postal_code"),
-                                                  pl.col("city"), pl.col("country")),
-        name_address_key=normalize.name_address_key(pl.col("first_name"), pl.col("last_name"),
-                                                    pl.col("street_address"), pl.col("postal_code")),
-        post_key=pl.concat_str(
-            [normalize.key_part(pl.col(c)).fill_null("") for c in ("street_address", "postal_code", "last_name")],
-            separator="\x1f",
-        ),
-    ).with_columns(email_valid=normalize.email_is_valid(pl.col("email_norm")).fill_null(False))
-    return frame.with_columns(
-        email_sha256=normalize.sha256_hex(pl.when(pl.col("email_valid")).then(pl.col("email_norm"))),
-        phone_sha256=normalize.sha256_hex(pl.col("phone_e164").str.strip_prefix("+")),
+    part = {c: pl.col(f"_key_{c}") for c in KEY_PARTS}
+    return (
+        customers.with_columns(
+            phone_e164=phones.get_column("e164"),
+            phone_mobile=phones.get_column("mobile"),
+            phone_problem=phones.get_column("problem"),
+        )
+        .lazy()
+        .with_columns(
+            email_norm=normalize.email(pl.col("email")),
+            address_problem=normalize.address_problem(pl.col("street_address"), pl.col("postal_code"),
+                                                      pl.col("city"), pl.col("country")),
+            **{f"_key_{c}": normalize.key_part(pl.col(c)) for c in KEY_PARTS},
+        )
+        .with_columns(
+            email_valid=normalize.email_is_valid(pl.col("email_norm")).fill_null(False),
+            name_address_key=normalize.join_key([part[c] for c in KEY_PARTS]),
+            post_key=normalize.join_key([part[c].fill_null("") for c in ("street_address", "postal_code", "last_name")]),
+        )
+        .with_columns(
+            email_sha256=normalize.sha256_hex(pl.when(pl.col("email_valid")).then(pl.col("email_norm"))),
+            phone_sha256=normalize.sha256_hex(pl.col("phone_e164").str.strip_prefix("+")),
+        )
+        .drop(f"_key_{c}" for c in KEY_PARTS)
+        .collect()
     )
 
 
