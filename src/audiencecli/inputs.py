@@ -86,13 +86,12 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> 
         return None
     found = tuple(c for c in frame.columns if c != LINE)
     keep = [c for c in known if c in found]
-    frame = frame.select(
+    # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
+    frame = frame.lazy().select(
         *[_clean_text(c) for c in keep],
         *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
         pl.col(LINE),
-    )
-    # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
-    frame = frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in known)) if known else frame
+    ).filter(~pl.all_horizontal(pl.col(c).is_null() for c in known)).collect()
     unknown = tuple(c for c in found if c not in known)
     return RawTable(label=label, frame=frame, sha256=digest, columns_found=found, unknown_columns=unknown)
 
