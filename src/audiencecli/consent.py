@@ -36,10 +36,10 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
         channel=pl.when(pl.col("channel") == "all").then(pl.lit(list(channels), dtype=pl.List(pl.String)))
         .otherwise(pl.concat_list(pl.col("channel"))),
     ).explode("channel")
+    # Within a group rows keep their file order, so a tie picks the event nearest the top.
     winners = (
-        events.sort("rank", "_line")
-        .group_by("customer_id", "channel")
-        .agg(pl.all().last())
+        events.group_by("customer_id", "channel")
+        .agg(pl.all().exclude("customer_id", "channel").get(pl.col("rank").arg_max()))
         .select(
             "customer_id", "channel",
             pl.when(pl.col("denied")).then(pl.lit("denied")).otherwise(pl.lit("granted")).alias("consent_state"),

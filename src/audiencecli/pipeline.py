@@ -303,11 +303,10 @@ def decision_frame(config: Config, inputs: Inputs, contacts: pl.DataFrame,
             (key if key is not None else pl.lit(None, pl.String)).alias("dedupe_key"),
         ))
     frame = pl.concat(per_channel).lazy().join(consents.lazy(), on=["customer_id", "channel"], how="left")
-    for kind in KIND_ORDER:
-        kind_matches = matches.lazy().filter(pl.col("kind") == kind).select(
-            "customer_id", "channel", pl.col("detail").alias(f"sup_{kind}"))
-        frame = frame.join(kind_matches, on=["customer_id", "channel"], how="left")
-    return frame
+    suppressed = matches.lazy().group_by("customer_id", "channel").agg(
+        pl.col("detail").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
+    )
+    return frame.join(suppressed, on=["customer_id", "channel"], how="left")
 
 
 DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis")
