@@ -274,16 +274,22 @@ def campaign_of(config: Config) -> Campaign:
     )
 
 
-def decision_frame(config: Config, inputs: Inputs, contacts: pl.DataFrame,
-                   progress: Progress = no_progress) -> pl.LazyFrame:
-    """One row per customer × campaign channel with every fact a rule reads (see rules.py)."""
+def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame,
+                    progress: Progress = no_progress) -> dict[str, pl.LazyFrame]:
+    """Per campaign channel, one row per customer with every fact a rule reads (see rules.py).
+
+    A frame per channel rather than one customer × channel frame: rules, R10 and R11 all work
+    within a channel, and one channel at a time needs a fifth of the memory.
+    """
     progress("resolving consents")
     consents = resolve_consents(inputs.consents.frame, config.channels, config.purpose, config.as_of)
     holders = active_holders(inputs.holdings.frame if inputs.holdings else None, config.product_group,
                              config.as_of_date)
     progress("matching suppression lists")
     matches = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
-
+    suppressed = matches.group_by("customer_id", "channel").agg(
+        pl.col("detail").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
+    )
     base = contacts.select(
         "customer_id", "customer_type", "deceased_date", "paperless",
         (pl.col("customer_type").eq("business") & pl.col("business_role").is_in(config.business_roles))
@@ -293,20 +299,22 @@ def decision_frame(config: Config, inputs: Inputs, contacts: pl.DataFrame,
     ).join(holders, on="customer_id", how="left").with_columns(
         has_holding=pl.col("holding_line").is_not_null()
     )
-    per_channel = []
+    frames = {}
     for channel in config.channels:
         problem, key = _channel_contact(channel)
-        per_channel.append(base.select(
-            "customer_id", pl.lit(channel).alias("channel"), "customer_type", "deceased_date", "paperless",
-            "is_b2b", "has_holding", "holding_line",
-            problem.alias("contact_problem"),
-            (key if key is not None else pl.lit(None, pl.String)).alias("dedupe_key"),
-        ))
-    frame = pl.concat(per_channel).lazy().join(consents.lazy(), on=["customer_id", "channel"], how="left")
-    suppressed = matches.lazy().group_by("customer_id", "channel").agg(
-        pl.col("detail").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
-    )
-    return frame.join(suppressed, on=["customer_id", "channel"], how="left")
+        frames[channel] = (
+            base.lazy().select(
+                "customer_id", pl.lit(channel).alias("channel"), "customer_type", "deceased_date", "paperless",
+                "is_b2b", "has_holding", "holding_line",
+                problem.alias("contact_problem"),
+                (key if key is not None else pl.lit(None, pl.String)).alias("dedupe_key"),
+            )
+            .join(consents.lazy().filter(pl.col("channel") == channel).drop("channel"), on="customer_id",
+                  how="left")
+            .join(suppressed.lazy().filter(pl.col("channel") == channel).drop("channel"), on="customer_id",
+                  how="left")
+        )
+    return frames
 
 
 DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis")
@@ -318,34 +326,40 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
     or legal_basis. With `evidence`, every fact the rules read is kept too (for `explain`),
     including `bucket` (R11) and `kept_id` (R10)."""
     campaign = campaign_of(config)
-    frame = decision_frame(config, inputs, contacts, progress)
-    progress("evaluating rules")
-    evaluated = evaluate(frame, campaign)
-    if not evidence:
-        evaluated = evaluated.select(*DECISION_COLUMNS, "dedupe_key")
-    decisions = evaluated.collect(engine="streaming")
-
+    frames = decision_frames(config, inputs, contacts, progress)
+    buckets = None
     if config.holdout_percent > 0 and CONTROL_RULE.applies(campaign):
         buckets = contacts.select("customer_id",
                                   normalize.holdout_bucket(config.name, pl.col("customer_id")).alias("bucket"))
         if not evidence:
             buckets = buckets.filter(pl.col("bucket") < config.holdout_percent)
-        decisions = decisions.lazy().join(buckets.lazy(), on="customer_id", how="left").with_columns(
-            control=(pl.col("reason_code").is_null() & (pl.col("bucket") < config.holdout_percent)).fill_null(False)
-        ).with_columns(
-            reason_code=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("reason_code"),
-            all_reasons=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("all_reasons"),
-            detail=pl.when("control").then(
-                pl.format("holdout bucket {} is below holdout_percent {}", pl.col("bucket").round(4),
-                          pl.lit(config.holdout_percent))
-            ).otherwise("detail"),
-            legal_basis=pl.when("control").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
-        ).drop("control").collect()
-    else:
-        decisions = decisions.with_columns(bucket=pl.lit(None, pl.Float64))
+    decided = []
+    for channel, frame in frames.items():
+        progress(f"evaluating rules: {channel}")
+        evaluated = evaluate(frame, campaign)
+        if not evidence:
+            evaluated = evaluated.select(*DECISION_COLUMNS, "dedupe_key")
+        decisions = _hold_out(evaluated.collect(engine="streaming"), buckets, config)
+        decisions = _dedupe(decisions) if config.dedupe else decisions.with_columns(kept_id=pl.lit(None, pl.String))
+        decided.append(decisions if evidence else decisions.select(DECISION_COLUMNS))
+    return pl.concat(decided)
 
-    decisions = _dedupe(decisions) if config.dedupe else decisions.with_columns(kept_id=pl.lit(None, pl.String))
-    return decisions if evidence else decisions.select(DECISION_COLUMNS)
+
+def _hold_out(decisions: pl.DataFrame, buckets: pl.DataFrame | None, config: Config) -> pl.DataFrame:
+    """R11: customers whose bucket is below holdout_percent, where R1–R9 left them sendable."""
+    if buckets is None:
+        return decisions.with_columns(bucket=pl.lit(None, pl.Float64))
+    return decisions.lazy().join(buckets.lazy(), on="customer_id", how="left").with_columns(
+        control=(pl.col("reason_code").is_null() & (pl.col("bucket") < config.holdout_percent)).fill_null(False)
+    ).with_columns(
+        reason_code=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("reason_code"),
+        all_reasons=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("all_reasons"),
+        detail=pl.when("control").then(
+            pl.format("holdout bucket {} is below holdout_percent {}", pl.col("bucket").round(4),
+                      pl.lit(config.holdout_percent))
+        ).otherwise("detail"),
+        legal_basis=pl.when("control").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
+    ).drop("control").collect()
 
 
 def _dedupe(decisions: pl.DataFrame) -> pl.DataFrame:
