@@ -13,15 +13,15 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
     """The deciding event per (customer_id, channel) at `as_of`.
 
     The latest event with channel in {C, all}, purpose in {P, all} and recorded_at ≤ as_of
-    wins; at equal recorded_at `denied` wins (encoded as the low bit of one sortable integer, so
-    no sort of the log is needed). Customers without such an event have no row: state `none`.
-    Returns customer_id, channel, consent_state, consent_at, consent_source, consent_line,
-    consent_event (the event's own channel/purpose, for evidence).
+    wins; at equal recorded_at `denied` wins (encoded as the low bit of one integer, so the
+    winner is an arg_max and the log needs no sort). Customers without such an event have no
+    row: state `none`. Returns customer_id, channel, consent_state, consent_at, consent_source,
+    consent_line, and the event's own channel and purpose (consent_channel, consent_purpose).
     """
     schema = {
         "customer_id": pl.String, "channel": pl.String, "consent_state": pl.String,
         "consent_at": pl.Datetime("us", "UTC"), "consent_source": pl.String,
-        "consent_line": pl.Int64, "consent_event": pl.String,
+        "consent_line": pl.Int64, "consent_channel": pl.String, "consent_purpose": pl.String,
     }
     if purpose not in CONSENT_PURPOSES or not channels:
         return pl.DataFrame(schema=schema)
@@ -32,13 +32,18 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
         pl.col("channel").is_in([*channels, "all"]),
     ).with_columns(
         rank=pl.col("recorded_at").dt.epoch("us") * 2 + pl.col("denied").cast(pl.Int64),
-        consent_event=pl.concat_str([pl.lit("channel="), pl.col("channel"), pl.lit(" purpose="), pl.col("purpose")]),
-        channel=pl.when(pl.col("channel") == "all").then(pl.lit(list(channels), dtype=pl.List(pl.String)))
-        .otherwise(pl.concat_list(pl.col("channel"))),
-    ).explode("channel")
+        consent_channel=pl.col("channel"),
+    )
+    # A wildcard event stands for itself on every campaign channel.
+    wildcard = events.filter(pl.col("channel") == "all").drop("channel").join(
+        pl.LazyFrame({"channel": list(channels)}), how="cross")
+    specific = events.filter(pl.col("channel") != "all")
+    columns = ["customer_id", "channel", "rank", "denied", "recorded_at", "source", "_line",
+               "consent_channel", "purpose"]
     # Within a group rows keep their file order, so a tie picks the event nearest the top.
     winners = (
-        events.group_by("customer_id", "channel")
+        pl.concat([specific.select(columns), wildcard.select(columns)])
+        .group_by("customer_id", "channel")
         .agg(pl.all().exclude("customer_id", "channel").get(pl.col("rank").arg_max()))
         .select(
             "customer_id", "channel",
@@ -46,7 +51,8 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
             pl.col("recorded_at").alias("consent_at"),
             pl.col("source").alias("consent_source"),
             pl.col("_line").alias("consent_line"),
-            "consent_event",
+            "consent_channel",
+            pl.col("purpose").alias("consent_purpose"),
         )
     )
     return winners.collect().cast(schema)

@@ -113,7 +113,8 @@ def _channel(row: dict, config: Config, campaign) -> ChannelExplanation:
         "contact_problem": row["contact_problem"],
         "consent": None if row["consent_state"] is None else {
             "state": row["consent_state"], "recorded_at": row["consent_at_text"], "source": row["consent_source"],
-            "event": row["consent_event"], "consents_line": row["consent_line"],
+            "event": f"channel={row['consent_channel']} purpose={row['consent_purpose']}",
+            "consents_line": row["consent_line"],
         },
         "lists": {kind: row[f"sup_{kind}"] for kind in ("internal", "robinson", "telemarketing", "custom")
                   if row[f"sup_{kind}"]},

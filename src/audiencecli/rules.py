@@ -10,7 +10,7 @@ handle missing values explicitly, so this only guards against the unforeseen.
 The decision frame has one row per customer × campaign channel with the columns
 customer_id, channel, customer_type, deceased_date, paperless, is_b2b, has_holding,
 holding_line, contact_problem, consent_state, consent_at, consent_source, consent_line,
-consent_event, and sup_<kind> (the matched lists and keys, or null) for each list kind.
+consent_channel, consent_purpose, and sup_<kind> (the matched lists and keys, or null) for each list kind.
 """
 from __future__ import annotations
 
@@ -160,7 +160,8 @@ RULES: tuple[Rule, ...] = (
             "consent denied at ",
             pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"),
             " source ", pl.col("consent_source").fill_null("(none)"),
-            " (", pl.col("consent_event"), ", consents line ", pl.col("consent_line").cast(pl.String), ")",
+            " (channel=", pl.col("consent_channel"), " purpose=", pl.col("consent_purpose"),
+            ", consents line ", pl.col("consent_line").cast(pl.String), ")",
         ),
         text="The customer's latest consent event for this channel and purpose at as_of is a denial.",
         seed=SEED_PROHIBIT,
