@@ -488,3 +488,21 @@ def test_the_page_renders_in_headless_chromium_offline_without_errors(page_path,
     assert 1100 <= width <= 1200 and height >= 2000  # the window, less a scroll bar; the whole page
     assert len(picture) > 50_000  # a page of charts, not a blank image
     (tmp_path / "report.png").write_bytes(picture)
+
+
+def test_summary_table_lists_reasons_and_bases_in_the_rules_order():
+    from rich.console import Console
+
+    from audiencecli.report import summary_table
+
+    summary = {"campaign": "c", "purpose": "marketing", "as_of": "2026-12-01", "stale": False, "channels": {
+        "email": {"candidates": 3, "sendable": 1, "excluded": 2, "excluded_by_reason": {"no_consent": 1},
+                  "sendable_by_legal_basis": {"existing_customer": 1}},
+        "phone": {"candidates": 3, "sendable": 1, "excluded": 2, "excluded_by_reason": {"robinson_register": 2},
+                  "sendable_by_legal_basis": {"consent": 1}},
+    }}
+    console = Console(width=120, record=True)
+    console.print(summary_table(summary))
+    text = console.export_text()
+    assert text.index("robinson_register") < text.index("no_consent")
+    assert text.index("consent ") < text.index("existing_customer")

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from . import __version__
 from .errors import Problem, UsageError
-from .rules import RULES
+from .rules import LEGAL_BASES, REASON_CODES, RULES
 
 SUMMARY_KEYS = ("campaign", "purpose", "as_of", "channels")
 COUNT_KEYS = ("candidates", "sendable", "excluded")
@@ -133,8 +133,8 @@ def summary_table(summary: dict) -> Table:
     table.add_column("")
     for channel in channels:
         table.add_column(escape(channel), justify="right")
-    reasons = list(dict.fromkeys(r for c in channels.values() for r in c["excluded_by_reason"]))
-    bases = list(dict.fromkeys(b for c in channels.values() for b in c["sendable_by_legal_basis"]))
+    reasons = _in_order({r for c in channels.values() for r in c["excluded_by_reason"]}, REASON_CODES)
+    bases = _in_order({b for c in channels.values() for b in c["sendable_by_legal_basis"]}, LEGAL_BASES)
     table.add_row("candidates", *[str(c["candidates"]) for c in channels.values()])
     table.add_row("[bold]sendable[/bold]", *[f"[bold]{c['sendable']}[/bold]" for c in channels.values()])
     for basis in bases:
@@ -481,3 +481,8 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 12px; padding: 8px 0 24px; }
 @media print { body { background: #fff; padding: 0; } section { break-inside: avoid; border: none; } }
 """
+
+
+def _in_order(found: set[str], order: tuple[str, ...]) -> list[str]:
+    """The codes present, in the rules table's order (unknown ones last, sorted)."""
+    return [c for c in order if c in found] + sorted(found - set(order))
