@@ -49,6 +49,11 @@ import pyarrow as pa
 
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+# Only the contract's file layouts come from the product, so the two never disagree on a column;
+# every rule below is the peer's own SQL.
+from audiencecli.inputs import CONSENT_COLUMNS, CUSTOMER_COLUMNS, HOLDING_COLUMNS, LIST_COLUMNS
+from audiencecli.pipeline import CHANNEL_COLUMNS
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 CHANNELS = ("email", "sms", "phone", "post", "social")
 ALL_PURPOSES = ("marketing", "service", "survey", "contract", "legal")
@@ -59,21 +64,6 @@ KIND_CODE = {"internal": "internal_prohibition", "robinson": "robinson_register"
 KIND_CHANNELS = {"internal": CHANNELS, "robinson": ("phone", "post"), "telemarketing": ("phone", "post")}
 KIND_MAX_AGE = {"internal": None, "robinson": 30, "telemarketing": 30, "custom": None}
 
-CHANNEL_COLUMNS = {
-    "email": ("customer_id", "email", "first_name", "last_name", "language", "legal_basis"),
-    "sms": ("customer_id", "phone", "language", "legal_basis"),
-    "phone": ("customer_id", "phone", "first_name", "last_name", "company_name", "language", "legal_basis"),
-    "post": ("customer_id", "first_name", "last_name", "company_name", "street_address", "postal_code", "city",
-             "country", "language", "legal_basis"),
-    "social": ("customer_id", "email_sha256", "phone_sha256", "legal_basis"),
-}
-CUSTOMER_COLUMNS = ("customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
-                    "street_address", "postal_code", "city", "country", "language", "birth_date",
-                    "deceased_date", "paperless", "business_role")
-CONSENT_COLUMNS = ("customer_id", "channel", "purpose", "status", "recorded_at", "source")
-HOLDING_COLUMNS = ("customer_id", "product_group", "start_date", "end_date")
-LIST_COLUMNS = ("customer_id", "email", "phone", "first_name", "last_name", "street_address", "postal_code",
-                "channel")
 
 # libphonenumber's FI metadata (phonenumbers 9.0): the national-number patterns of the two types
 # the fast path settles. Each matches no other FI type, lies inside FI's general pattern and FI's
@@ -380,7 +370,7 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
                    AND first_name IS NULL AND last_name IS NULL AND street_address IS NULL)
     """)
     lap("read customers")
-    con.execute(f"""
+    con.execute("""
         CREATE TEMP TABLE consents AS
         SELECT customer_id, lower(channel) AS channel, lower(purpose) AS purpose, lower(status) AS status,
                recorded_at AS recorded_raw, parse_ts(recorded_at) AS recorded_at, source

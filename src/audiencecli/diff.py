@@ -7,8 +7,6 @@ read out of the channel files: a diff never carries a name or a contact point.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +16,11 @@ from rich.table import Table
 
 from .config import CHANNELS, FORMATS
 from .errors import InputError, Problem, UsageError
+from .files import write_private_file
 
 NOT_IN_RUN = "not in run"
 CHANGE_COLUMNS = ["customer_id", "channel", "change", "reason_before", "reason_after",
                   "legal_basis_before", "legal_basis_after"]
-FILE_MODE = 0o600
 MINUS = "\u2212"
 
 
@@ -117,22 +115,13 @@ def write_changes(changes: pl.DataFrame, path: Path) -> Path:
     """Write the per-customer changes as CSV, owner-only, atomically (temp file beside + rename)."""
     if path.is_dir():
         raise UsageError([Problem(str(path), "is a folder; --out takes a file name")])
-    temp = path.parent / f".{path.name}.audience-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            changes.write_csv(handle, include_header=True, line_terminator="\n", null_value="")
-        os.chmod(temp, FILE_MODE)
-        os.replace(temp, path)
+        data = changes.write_csv(include_header=True, line_terminator="\n", null_value="").encode("utf-8")
+        return write_private_file(path, data)
     except OSError as error:
-        temp.unlink(missing_ok=True)
         reason = error.strerror or error.__class__.__name__
         raise UsageError([Problem(str(path), f"cannot be written ({reason})")]) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def diff_lines(result: dict) -> list[str]:

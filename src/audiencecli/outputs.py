@@ -23,9 +23,10 @@ import polars as pl
 
 from . import __version__
 from .errors import UsageError
+from .files import PRIVATE_MODE
 from .pipeline import BuildResult
 
-FILE_MODE = 0o600
+FILE_MODE = PRIVATE_MODE
 DIR_MODE = 0o700
 TEMP_MARK = ".audience-tmp-"
 OLD_MARK = ".audience-old-"

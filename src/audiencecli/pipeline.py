@@ -4,7 +4,6 @@ Everything here returns data; nothing prints or writes. `cli.py` renders, `outpu
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import shlex
-import tempfile
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from rich.text import Text
 
 from . import __version__
 from .errors import Problem, UsageError
+from .files import write_private_file
 from .rules import LEGAL_BASES, REASON_CODES, RULES
 
 SUMMARY_KEYS = ("campaign", "purpose", "as_of", "channels")
@@ -239,25 +237,11 @@ def _percent(part: int, whole: int) -> str:
 
 
 def write_html(run: Run, path: Path) -> Path:
-    """Write the page atomically: a temporary file beside `path`, renamed into place."""
-    page = html_page(run).encode("utf-8")
+    """Write the page atomically and owner-only: a temporary file beside `path`, renamed into place."""
     try:
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        return write_private_file(path, html_page(run).encode("utf-8"))
     except OSError as error:
         raise UsageError([Problem(str(path), f"cannot write the HTML page ({error.strerror})")]) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(page)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException as error:
-        with suppress(OSError):
-            os.unlink(temp)
-        if isinstance(error, OSError):
-            raise UsageError([Problem(str(path), f"cannot write the HTML page ({error.strerror})")]) from None
-        raise
-    return path
 
 
 def html_page(run: Run) -> str:
