@@ -8,54 +8,60 @@ import polars as pl
 CONSENT_PURPOSES = ("marketing", "service", "survey")
 
 
+STATE_TYPE = pl.Enum(("granted", "denied"))
+
+
 def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose: str,
-                     as_of: dt.datetime) -> pl.DataFrame:
-    """The deciding event per (customer_id, channel) at `as_of`.
+                     as_of: dt.datetime, key: str = "customer_id") -> pl.DataFrame:
+    """The deciding event per (customer, channel) at `as_of`; `key` names the customer column.
 
     The latest event with channel in {C, all}, purpose in {P, all} and recorded_at ≤ as_of
     wins; at equal recorded_at `denied` wins (encoded as the low bit of one integer, so the
-    winner is an arg_max and the log needs no sort). Customers without such an event have no
-    row: state `none`. Returns customer_id, channel, consent_state, consent_at, consent_source,
+    winner is a max and the log needs no sort); of equal events the one nearest the top of the
+    file is the evidence. Customers without such an event have no row: state `none`.
+
+    Only (customer, channel, event number) is grouped; the winning events' fields are then
+    gathered by number. Returns key, channel, consent_state, consent_at, consent_source,
     consent_line, and the event's own channel and purpose (consent_channel, consent_purpose).
     """
     schema = {
-        "customer_id": pl.String, "channel": pl.String, "consent_state": pl.String,
-        "consent_at": pl.Datetime("us", "UTC"), "consent_source": pl.String,
-        "consent_line": pl.Int64, "consent_channel": pl.String, "consent_purpose": pl.String,
+        key: consents.schema[key], "channel": pl.String, "consent_state": STATE_TYPE,
+        "consent_at": pl.Datetime("us", "UTC"), "consent_source": consents.schema["source"],
+        "consent_line": pl.Int64, "consent_channel": consents.schema["channel"],
+        "consent_purpose": consents.schema["purpose"],
     }
     if purpose not in CONSENT_PURPOSES or not channels:
         return pl.DataFrame(schema=schema)
     as_of_utc = as_of.astimezone(dt.timezone.utc)
-    events = consents.lazy().filter(
+    events = consents.lazy().with_row_index("_event").filter(
+        pl.col(key).is_not_null(),
         pl.col("recorded_at") <= pl.lit(as_of_utc).dt.cast_time_unit("us"),
-        pl.col("purpose").is_in([purpose, "all"]),
-        pl.col("channel").is_in([*channels, "all"]),
-    ).with_columns(
+        pl.col("purpose").cast(pl.String).is_in([purpose, "all"]),
+        pl.col("channel").cast(pl.String).is_in([*channels, "all"]),
+    ).select(
+        key, pl.col("channel").cast(pl.String), "_event",
         rank=pl.col("recorded_at").dt.epoch("us") * 2 + pl.col("denied").cast(pl.Int64),
-        consent_channel=pl.col("channel"),
     )
     # A wildcard event stands for itself on every campaign channel.
     wildcard = events.filter(pl.col("channel") == "all").drop("channel").join(
-        pl.LazyFrame({"channel": list(channels)}), how="cross")
+        pl.LazyFrame({"channel": list(channels)}), how="cross").select(key, "channel", "_event", "rank")
     specific = events.filter(pl.col("channel") != "all")
-    columns = ["customer_id", "channel", "rank", "denied", "recorded_at", "source", "_line",
-               "consent_channel", "purpose"]
-    # Within a group rows keep their file order, so a tie picks the event nearest the top.
     winners = (
-        pl.concat([specific.select(columns), wildcard.select(columns)])
-        .group_by("customer_id", "channel")
-        .agg(pl.all().exclude("customer_id", "channel").get(pl.col("rank").arg_max()))
-        .select(
-            "customer_id", "channel",
-            pl.when(pl.col("denied")).then(pl.lit("denied")).otherwise(pl.lit("granted")).alias("consent_state"),
-            pl.col("recorded_at").alias("consent_at"),
-            pl.col("source").alias("consent_source"),
-            pl.col("_line").alias("consent_line"),
-            "consent_channel",
-            pl.col("purpose").alias("consent_purpose"),
-        )
+        pl.concat([specific, wildcard])
+        .group_by(key, "channel")
+        .agg(pl.col("_event").filter(pl.col("rank") == pl.col("rank").max()).min())
+        .collect()
     )
-    return winners.collect().cast(schema)
+    won = consents.select("denied", "recorded_at", "source", "_line", "channel", "purpose")[winners["_event"]]
+    return winners.select(key, "channel").with_columns(
+        consent_state=pl.when(won.get_column("denied")).then(pl.lit("denied")).otherwise(pl.lit("granted"))
+        .cast(STATE_TYPE),
+        consent_at=won.get_column("recorded_at"),
+        consent_source=won.get_column("source"),
+        consent_line=won.get_column("_line"),
+        consent_channel=won.get_column("channel"),
+        consent_purpose=won.get_column("purpose"),
+    ).cast(schema)
 
 
 def active_holders(holdings: pl.DataFrame | None, product_group: str | None,

@@ -1,8 +1,8 @@
 """`explain`: every rule's verdict and evidence for chosen customers, from the build's own rules table.
 
 Nothing here decides anything: the outcome comes from `pipeline.decide` (the build's code path)
-and each rule's pass/fail from the same `Rule.fails` expressions the build evaluates, so explain
-and build cannot disagree.
+and each rule's pass/fail from the same `Rule.fails` expressions over the same `decision_frames`
+the build evaluates, so explain and build cannot disagree.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import polars as pl
 
 from .config import HELSINKI, Config
 from .errors import UsageError
-from .pipeline import Inputs, campaign_of, contact_frame, decide
-from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule
+from .pipeline import Inputs, campaign_of, contact_frame, decide, decision_frames, holdout_buckets, social_hashes
+from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule, reasons_text
 
 FAIL, PASS, NOT_APPLICABLE, NOT_REACHED = "fail", "pass", "not applicable", "not reached"
 
@@ -58,20 +58,43 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
         unknown = [c for c in customer_ids if c not in known]
         if unknown:
             raise UsageError(f"customer_id {', '.join(unknown)} is not in {inputs.customers.label}")
-    decisions = decide(config, inputs, contacts, evidence=True)
-    if customer_ids is not None:
-        decisions = decisions.filter(pl.col("customer_id").is_in(customer_ids))
+    chosen = contacts if customer_ids is None else contacts.filter(pl.col("customer_id").is_in(customer_ids))
+    chosen_cix = chosen.get_column("cix").implode()
+    decided = decide(config, inputs, contacts)
+    frames = decision_frames(config, inputs, contacts)
+    buckets = holdout_buckets(config, contacts)
+    ids = contacts.get_column("customer_id")
     campaign = campaign_of(config)
-    checked = decisions.with_columns(
+    per_channel = []
+    for channel, frame in frames.items():
+        outcome = pl.concat([
+            decided[channel].sendable.select("cix", pl.col("legal_basis").cast(pl.String)),
+            decided[channel].excluded.select(
+                "cix", pl.col("reason_code").cast(pl.String),
+                reasons_text(decided[channel].excluded.get_column("reasons")), "detail",
+                kept_id=ids.gather(decided[channel].excluded.get_column("kept_cix")),
+            ),
+        ], how="diagonal")
+        per_channel.append(
+            frame.filter(pl.col("cix").is_in(chosen_cix)).collect()
+            .join(outcome, on="cix", how="left")
+        )
+    facts = pl.concat(per_channel, how="diagonal_relaxed")
+    cix = facts.get_column("cix")
+    checked = facts.with_columns(
+        customer_id=ids.gather(cix),
+        bucket=buckets.gather(cix) if buckets is not None else pl.lit(None, pl.Float64),
+    ).with_columns(
         *[rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
         *[rule.detail(campaign).alias(f"why_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
         consent_at_text=pl.col("consent_at").dt.convert_time_zone(str(HELSINKI))
         .dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"),
-    ).join(contacts.select("customer_id", *sorted(set(CONTACT_EVIDENCE.values()))), on="customer_id", how="left")
+    ).join(chosen.select("cix", *sorted(set(CONTACT_EVIDENCE.values()) - {"email_sha256"}),
+                         social_hashes()[0]), on="cix", how="left")
     order = {c: i for i, c in enumerate(config.channels)}
     as_of = config.as_of.astimezone(HELSINKI).isoformat()
     result: dict[str, Explanation] = {}
-    for row in checked.sort("customer_id").iter_rows(named=True):
+    for row in checked.sort("cix").iter_rows(named=True):
         explanation = result.setdefault(row["customer_id"], Explanation(
             customer_id=row["customer_id"], campaign=config.name, purpose=config.purpose, as_of=as_of,
             channels=[]))

@@ -346,22 +346,20 @@ def _parse_datetime_slow(iso: pl.Expr, finnish: pl.Expr) -> pl.Expr:
 
 def _with_fast_path(values: pl.Series, fast: pl.Expr, patterns: tuple[str, str],
                     slow: Callable[[pl.Expr, pl.Expr], pl.Expr]) -> pl.Series:
-    """`fast` settles the common spelling; the general reader runs only on the distinct values it
-    left over, with each pattern matched once (struct columns) rather than once per field."""
-    frame = values.to_frame("v").with_columns(fast.alias("parsed"))
-    leftover = frame.filter(pl.col("parsed").is_null() & pl.col("v").is_not_null()).select("v").unique()
-    if leftover.height == 0:
-        return frame.get_column("parsed").alias(values.name)
-    settled = leftover.with_columns(
+    """`fast` settles the common spellings; the general reader runs only on the distinct values it
+    left over, with each pattern matched once (struct columns) rather than once per field, and its
+    results are put back in place by position (no join over the whole column)."""
+    parsed = values.to_frame("v").select(fast.alias("parsed")).to_series()
+    leftover_at = (parsed.is_null() & values.is_not_null()).arg_true()
+    if leftover_at.len() == 0:
+        return parsed.alias(values.name)
+    leftover = values.gather(leftover_at).to_frame("v")
+    settled = leftover.unique().with_columns(
         _first=pl.col("v").str.extract_groups(patterns[0]),
         _second=pl.col("v").str.extract_groups(patterns[1]),
     ).select("v", slow(pl.col("_first"), pl.col("_second")).alias("slow"))
-    return (
-        frame.join(settled, on="v", how="left", maintain_order="left")
-        .select(pl.coalesce("parsed", "slow"))
-        .to_series()
-        .alias(values.name)
-    )
+    slow_values = leftover.join(settled, on="v", how="left", maintain_order="left").get_column("slow")
+    return parsed.scatter(leftover_at, slow_values.cast(parsed.dtype)).alias(values.name)
 
 
 def parse_date(values: pl.Series) -> pl.Series:
@@ -376,12 +374,25 @@ def parse_datetime(values: pl.Series) -> pl.Series:
     The fast path reads the plain ISO spellings (seconds, no fraction); the rest go through the
     general reader, which handles offsets, fractions, Finnish forms and bare dates.
     """
-    naive = pl.coalesce(
-        pl.col("v").str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False, exact=True),
-        pl.col("v").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False, exact=True),
+    value = pl.col("v")
+    separator = value.str.slice(10, 1)
+    # `2026-12-01T14:05:00` and `2026-12-01 14:05:00`, with or without a `+02:00` offset: read as
+    # one spelling (date, space, time) from fixed positions; anything else goes to the general reader.
+    plain = pl.concat_str(value.str.slice(0, 10), pl.lit(" "), value.str.slice(11, 8)).str.to_datetime(
+        "%Y-%m-%d %H:%M:%S", time_unit="us", strict=False, exact=True)
+    plain = pl.when(separator.is_in(["T", " "])).then(plain)
+    length = value.str.len_bytes()
+    offset = value.str.slice(19, 6)
+    offset_minutes = offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 \
+        + offset.str.slice(4, 2).cast(pl.Int64, strict=False)
+    offset_ok = offset.str.slice(0, 1).is_in(["+", "-"]) & (offset.str.slice(3, 1) == ":") \
+        & (offset.str.slice(1, 2) <= "23") & (offset.str.slice(4, 2) <= "59")
+    signed = pl.when(offset.str.slice(0, 1) == "-").then(-offset_minutes).otherwise(offset_minutes)
+    with_offset = (plain - pl.duration(minutes=signed)).dt.replace_time_zone("UTC")
+    fast = (
+        pl.when(length == 19).then(_helsinki_to_utc(plain))
+        .when((length == 25) & offset_ok).then(with_offset)
     )
-    with_offset = pl.col("v").str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", time_unit="us", strict=False, exact=True)
-    fast = pl.coalesce(_helsinki_to_utc(naive), with_offset.dt.convert_time_zone("UTC"))
     return _with_fast_path(values, fast, (ISO_DATETIME, FINNISH_DATETIME), _parse_datetime_slow)
 
 
@@ -415,6 +426,8 @@ CUSTOMER_COLUMNS = (
     "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
     "paperless", "business_role",
 )
+CONSENT_CHANNEL_TYPE = pl.Enum((*CHANNELS, "all"))
+CONSENT_PURPOSE_TYPE = pl.Enum(("marketing", "service", "survey", "all"))
 CONSENT_COLUMNS = ("customer_id", "channel", "purpose", "status", "recorded_at", "source")
 HOLDING_COLUMNS = ("customer_id", "product_group", "start_date", "end_date")
 LIST_KEY_COLUMNS = ("customer_id", "email", "phone", "first_name", "last_name", "street_address", "postal_code")
@@ -500,11 +513,14 @@ def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
     checks.add(pl.col("recorded_at").is_not_null() & pl.col("recorded_at_parsed").is_null(),
                 "recorded_at", "not a datetime (expected 2026-12-01T14:05:00 or 1.12.2026 14.05)")
     checks.report(problems)
+    # Validated values are small enumerations from here on: a few bytes per event, not a string each.
     frame = frame.select(
-        "customer_id", "channel", "purpose",
+        "customer_id",
+        pl.col("channel").cast(CONSENT_CHANNEL_TYPE, strict=False),  # invalid values are reported above
+        pl.col("purpose").cast(CONSENT_PURPOSE_TYPE, strict=False),
         (pl.col("status") == "denied").alias("denied"),
         pl.col("recorded_at_parsed").alias("recorded_at"),
-        "source",
+        pl.col("source").cast(pl.Categorical),
         LINE,
     )
     return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)

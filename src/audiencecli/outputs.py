@@ -18,8 +18,10 @@ import signal
 import sys
 import uuid
 from pathlib import Path
+from typing import Iterable
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from . import __version__
 from .errors import UsageError
@@ -46,9 +48,9 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
         os.chmod(temp, DIR_MODE)
         outputs = []
         ext = config.output_format
-        for channel, table in result.channel_tables.items():
-            outputs.append(_write_table(table, temp / f"{channel}.{ext}", ext))
-        outputs.append(_write_table(result.exclusions, temp / f"exclusions.{ext}", ext))
+        for channel in config.channels:
+            outputs.append(_write_table([result.channel_table(channel)], temp / f"{channel}.{ext}", ext))
+        outputs.append(_write_table(result.exclusion_chunks(), temp / f"exclusions.{ext}", ext))
         _write_json(temp / "summary.json", result.summary)
         outputs.append(_file_fact(temp / "summary.json", None))
         manifest = {
@@ -74,15 +76,26 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
     return target
 
 
-def _write_table(frame: pl.DataFrame, path: Path, fmt: str) -> dict:
+def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> dict:
+    """One table written from its chunks in order (the first one carries the CSV header or the
+    Parquet schema; a table always has at least one chunk, perhaps empty)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    rows = 0
     with os.fdopen(fd, "wb") as handle:
-        if fmt == "parquet":
-            frame.write_parquet(handle, statistics=False)
-        else:
-            frame.write_csv(handle, include_header=True, line_terminator="\n", null_value="")
+        writer = None
+        for index, chunk in enumerate(chunks):
+            rows += chunk.height
+            if fmt == "parquet":
+                table = chunk.to_arrow(compat_level=pl.CompatLevel.oldest())
+                if writer is None:
+                    writer = pq.ParquetWriter(handle, table.schema, compression="zstd", write_statistics=False)
+                writer.write_table(table)
+            else:
+                chunk.write_csv(handle, include_header=index == 0, line_terminator="\n", null_value="")
+        if writer is not None:
+            writer.close()
     os.chmod(path, FILE_MODE)
-    return _file_fact(path, frame.height)
+    return _file_fact(path, rows)
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -5,7 +5,7 @@ Everything here returns data; nothing prints or writes. `cli.py` renders, `outpu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -15,7 +15,8 @@ from .consent import active_holders, resolve_consents
 from .errors import InputError, Problem, ProblemLog, StaleListError
 from .inputs import Loaded, file_label, load_consents, load_customers, load_holdings, load_list
 from .phones import normalize_phones
-from .rules import CONTROL_RULE, DUPLICATE_RULE, LEGAL_BASES, LIST_KIND_CODES, REASON_CODES, Campaign, evaluate
+from .rules import (BASIS_TYPE, CONTROL_RULE, DUPLICATE_RULE, LEGAL_BASES, LIST_KIND_CODES, REASON_BITS, REASON_CODES,
+                    REASON_TYPE, Campaign, evaluate, reasons_text, with_detail)
 
 Progress = Callable[[str], None]
 
@@ -66,13 +67,55 @@ class Inputs:
 
 
 @dataclass
+class ChannelDecisions:
+    """One channel's decisions, in customer order (`cix`: the customer's row in the contacts,
+    which are sorted by customer_id). `sendable`: cix, legal_basis. `excluded`: cix, reason_code,
+    reasons (bit mask, see rules.REASON_BITS), detail, kept_cix (R10: the customer kept instead)."""
+
+    sendable: pl.DataFrame
+    excluded: pl.DataFrame
+
+
+@dataclass
 class BuildResult:
     config: Config
     inputs: Inputs
-    channel_tables: dict[str, pl.DataFrame]
-    exclusions: pl.DataFrame
-    decisions: pl.DataFrame
+    contacts: pl.DataFrame
+    decided: dict[str, ChannelDecisions]
     summary: dict
+
+    def channel_table(self, channel: str) -> pl.DataFrame:
+        """The rows of one channel file, sorted by customer_id."""
+        return channel_table(self.contacts, channel, self.decided[channel].sendable)
+
+    @property
+    def channel_tables(self) -> dict[str, pl.DataFrame]:
+        return {channel: self.channel_table(channel) for channel in self.config.channels}
+
+    def exclusion_chunks(self, customers_per_chunk: int = 500_000) -> Iterator[pl.DataFrame]:
+        """The exclusions file's rows in order (customer_id, then channel), a range of customers at a time."""
+        return exclusion_chunks(self.contacts, self.decided, customers_per_chunk)
+
+    @property
+    def exclusions(self) -> pl.DataFrame:
+        return pl.concat(self.exclusion_chunks(), how="vertical")
+
+    @property
+    def decisions(self) -> pl.DataFrame:
+        """Every customer × channel as one frame with the texts (for tests and small runs)."""
+        rows = []
+        for channel, decided in self.decided.items():
+            rows.append(decided.sendable.select(
+                "cix", pl.lit(channel).alias("channel"), pl.lit(None, pl.String).alias("reason_code"),
+                pl.lit(None, pl.String).alias("all_reasons"), pl.lit(None, pl.String).alias("detail"),
+                pl.col("legal_basis").cast(pl.String)))
+            rows.append(decided.excluded.select(
+                "cix", pl.lit(channel).alias("channel"), pl.col("reason_code").cast(pl.String),
+                reasons_text(decided.excluded.get_column("reasons")), "detail",
+                pl.lit(None, pl.String).alias("legal_basis")))
+        ids = self.contacts.get_column("customer_id")
+        frame = pl.concat(rows)
+        return frame.select(customer_id=ids.gather(frame.get_column("cix")), *DECISION_COLUMNS[1:])
 
 
 def no_progress(_: str) -> None:
@@ -152,10 +195,13 @@ KEY_PARTS = ("first_name", "last_name", "street_address", "postal_code")
 
 
 def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
-    """Customers with normalized contact points and the problems that R5/R6 report.
+    """Customers sorted by customer_id, numbered (`cix`, the key of every later join), with
+    normalized contact points and the problems that R5/R6 report.
 
-    Lazy, so that Polars computes each shared sub-expression (a normalized key part, say) once.
+    Sorted once here, every output in customer order needs no sort of its own. Lazy, so that
+    Polars computes each shared sub-expression (a normalized key part, say) once.
     """
+    customers = customers.sort("customer_id").with_row_index("cix")
     phones = normalize_phones(customers.get_column("phone"), customers.get_column("country"))
     part = {c: pl.col(f"_key_{c}") for c in KEY_PARTS}
     return (
@@ -176,13 +222,17 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
             name_address_key=normalize.join_key([part[c] for c in KEY_PARTS]),
             post_key=normalize.join_key([part[c].fill_null("") for c in ("street_address", "postal_code", "last_name")]),
         )
-        .with_columns(
-            email_sha256=normalize.sha256_hex(pl.when(pl.col("email_valid")).then(pl.col("email_norm"))),
-            phone_sha256=normalize.sha256_hex(pl.col("phone_e164").str.strip_prefix("+")),
-        )
         .drop(f"_key_{c}" for c in KEY_PARTS)
         .collect()
     )
+
+
+def social_hashes() -> list[pl.Expr]:
+    """The social file's SHA-256 of the normalized valid email and of the E.164 digits."""
+    return [
+        normalize.sha256_hex(pl.when(pl.col("email_valid")).then(pl.col("email_norm"))).alias("email_sha256"),
+        normalize.sha256_hex(pl.col("phone_e164").str.strip_prefix("+")).alias("phone_sha256"),
+    ]
 
 
 def _channel_contact(channel: str) -> tuple[pl.Expr, pl.Expr | None]:
@@ -213,7 +263,7 @@ def _channel_contact(channel: str) -> tuple[pl.Expr, pl.Expr | None]:
 
 def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str, Loaded],
                         warnings: list[str]) -> pl.DataFrame:
-    """(customer_id, channel, kind, detail) for every customer a list suppresses on a channel."""
+    """(cix, channel, kind, detail) for every customer a list suppresses on a channel."""
     found = []
     for spec in config.applying_lists():
         if spec.name not in lists:
@@ -245,21 +295,21 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             keys = keyed.filter(pl.col(list_key).is_not_null()).select(pl.col(list_key).alias("_key"), "row_channels")
             if keys.height == 0:
                 continue
-            hits = contacts.select("customer_id", pl.col(customer_key).alias("_key")).filter(
+            hits = contacts.select("cix", pl.col(customer_key).alias("_key")).filter(
                 pl.col("_key").is_not_null()
             ).join(keys, on="_key", how="inner")
             found.append(
                 hits.explode("row_channels")
                 .filter(pl.col("row_channels").is_in(scope))
-                .select("customer_id", pl.col("row_channels").alias("channel"), pl.lit(spec.kind).alias("kind"),
+                .select("cix", pl.col("row_channels").alias("channel"), pl.lit(spec.kind).alias("kind"),
                         pl.lit(f"{spec.name} ({key_type})").alias("match"))
             )
     if not found:
-        return pl.DataFrame(schema={"customer_id": pl.String, "channel": pl.String, "kind": pl.String,
+        return pl.DataFrame(schema={"cix": pl.UInt32, "channel": pl.String, "kind": pl.String,
                                     "detail": pl.String})
     return (
         pl.concat(found).unique()
-        .group_by("customer_id", "channel", "kind")
+        .group_by("cix", "channel", "kind")
         .agg(pl.col("match").sort().str.join(", ").alias("detail"))
     )
 
@@ -273,29 +323,38 @@ def campaign_of(config: Config) -> Campaign:
     )
 
 
+def number_consents(consents: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFrame:
+    """The consent log with each event's customer number (`cix`; null for an id not among the customers)."""
+    return consents.join(contacts.select("customer_id", "cix"), on="customer_id", how="left", maintain_order="left")
+
+
 def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame,
-                    progress: Progress = no_progress) -> dict[str, pl.LazyFrame]:
-    """Per campaign channel, one row per customer with every fact a rule reads (see rules.py).
+                    progress: Progress = no_progress, consents: pl.DataFrame | None = None) -> dict[str, pl.LazyFrame]:
+    """Per campaign channel, one row per customer in customer order with every fact a rule reads
+    (see rules.py); joined on `cix`, the customer's number.
 
     A frame per channel rather than one customer × channel frame: rules, R10 and R11 all work
     within a channel, and one channel at a time needs a fifth of the memory.
     """
     progress("resolving consents")
-    consents = resolve_consents(inputs.consents.frame, config.channels, config.purpose, config.as_of)
+    numbers = contacts.select("customer_id", "cix")
+    if consents is None:
+        consents = number_consents(inputs.consents.frame, contacts)
+    consents = resolve_consents(consents, config.channels, config.purpose, config.as_of, key="cix")
     holders = active_holders(inputs.holdings.frame if inputs.holdings else None, config.product_group,
-                             config.as_of_date)
+                             config.as_of_date).join(numbers, on="customer_id", how="inner").drop("customer_id")
     progress("matching suppression lists")
     matches = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
-    suppressed = matches.group_by("customer_id", "channel").agg(
+    suppressed = matches.group_by("cix", "channel").agg(
         pl.col("detail").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
     )
     base = contacts.select(
-        "customer_id", "customer_type", "deceased_date", "paperless",
+        "cix", "customer_type", "deceased_date", "paperless",
         (pl.col("customer_type").eq("business") & pl.col("business_role").is_in(config.business_roles))
         .fill_null(False).alias("is_b2b"),
         "email_norm", "phone_e164", "phone_mobile", "phone_problem", "phone", "email_valid",
         "address_problem", "post_key",
-    ).join(holders, on="customer_id", how="left").with_columns(
+    ).join(holders, on="cix", how="left", maintain_order="left").with_columns(
         has_holding=pl.col("holding_line").is_not_null()
     )
     frames = {}
@@ -303,125 +362,159 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame,
         problem, key = _channel_contact(channel)
         frames[channel] = (
             base.lazy().select(
-                "customer_id", pl.lit(channel).alias("channel"), "customer_type", "deceased_date", "paperless",
+                "cix", pl.lit(channel).alias("channel"), "customer_type", "deceased_date", "paperless",
                 "is_b2b", "has_holding", "holding_line",
                 problem.alias("contact_problem"),
                 (key if key is not None else pl.lit(None, pl.String)).alias("dedupe_key"),
             )
-            .join(consents.lazy().filter(pl.col("channel") == channel).drop("channel"), on="customer_id",
-                  how="left")
-            .join(suppressed.lazy().filter(pl.col("channel") == channel).drop("channel"), on="customer_id",
-                  how="left")
+            .join(consents.lazy().filter(pl.col("channel") == channel).drop("channel"), on="cix",
+                  how="left", maintain_order="left")
+            .join(suppressed.lazy().filter(pl.col("channel") == channel).drop("channel"), on="cix",
+                  how="left", maintain_order="left")
         )
     return frames
 
 
 DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis")
+SENDABLE_SCHEMA = {"cix": pl.UInt32, "legal_basis": BASIS_TYPE}
+EXCLUDED_SCHEMA = {"cix": pl.UInt32, "reason_code": REASON_TYPE, "reasons": pl.UInt16, "detail": pl.String,
+                   "kept_cix": pl.UInt32}
 
 
-def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress, *,
-           evidence: bool = False) -> pl.DataFrame:
-    """One row per customer × campaign channel (in no particular order): reason_code/all_reasons/detail,
-    or legal_basis. With `evidence`, every fact the rules read is kept too (for `explain`),
-    including `bucket` (R11) and `kept_id` (R10)."""
+def holdout_buckets(config: Config, contacts: pl.DataFrame) -> pl.Series | None:
+    """R11's bucket of every customer, in customer order; None when the campaign holds none out."""
+    if config.holdout_percent <= 0 or not CONTROL_RULE.applies(campaign_of(config)):
+        return None
+    return contacts.select(normalize.holdout_bucket(config.name, pl.col("customer_id")).alias("bucket")).to_series()
+
+
+def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
+           consents: pl.DataFrame | None = None) -> dict[str, ChannelDecisions]:
+    """Every customer × campaign channel decided: R1–R9 in one pass per channel, then R11, then R10.
+
+    `consents`: the log numbered by `number_consents` (numbered here when not given)."""
     campaign = campaign_of(config)
-    frames = decision_frames(config, inputs, contacts, progress)
-    buckets = None
-    if config.holdout_percent > 0 and CONTROL_RULE.applies(campaign):
-        buckets = contacts.select("customer_id",
-                                  normalize.holdout_bucket(config.name, pl.col("customer_id")).alias("bucket"))
-        if not evidence:
-            buckets = buckets.filter(pl.col("bucket") < config.holdout_percent)
-    decided = []
+    frames = decision_frames(config, inputs, contacts, progress, consents)
+    buckets = holdout_buckets(config, contacts)
+    ids = contacts.get_column("customer_id")
+    decided = {}
     for channel, frame in frames.items():
         progress(f"evaluating rules: {channel}")
-        evaluated = evaluate(frame, campaign)
-        if not evidence:
-            evaluated = evaluated.select(*DECISION_COLUMNS, "dedupe_key")
-        decisions = _hold_out(evaluated.collect(engine="streaming"), buckets, config)
-        decisions = _dedupe(decisions) if config.dedupe else decisions.with_columns(kept_id=pl.lit(None, pl.String))
-        decided.append(decisions if evidence else decisions.select(DECISION_COLUMNS))
-    return pl.concat(decided)
+        flagged = evaluate(frame, campaign)
+        sendable, excluded = pl.collect_all([
+            flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis", "dedupe_key"),
+            with_detail(flagged.filter(pl.col("reason_code").is_not_null()), campaign)
+            .select("cix", "reason_code", "reasons", "detail", kept_cix=pl.lit(None, pl.UInt32)),
+        ])
+        sendable, held_out = _hold_out(sendable, buckets, config)
+        sendable, duplicates = _dedupe(sendable, ids) if config.dedupe and channel in DUPLICATE_RULE.channels \
+            else (sendable, None)
+        moved = [f for f in (held_out, duplicates) if f is not None and f.height]
+        if moved:
+            excluded = pl.concat([excluded, *moved]).sort("cix")
+        else:
+            excluded = excluded.sort("cix")
+        decided[channel] = ChannelDecisions(sendable=sendable.select(*SENDABLE_SCHEMA).cast(SENDABLE_SCHEMA),
+                                            excluded=excluded.select(*EXCLUDED_SCHEMA).cast(EXCLUDED_SCHEMA))
+    return decided
 
 
-def _hold_out(decisions: pl.DataFrame, buckets: pl.DataFrame | None, config: Config) -> pl.DataFrame:
+def _moved(rows: pl.DataFrame, code: str, detail: pl.Expr, kept: pl.Expr | None = None) -> pl.DataFrame:
+    """Sendable rows that an after-pass rule excludes, in the excluded table's shape."""
+    return rows.select(
+        "cix", reason_code=pl.lit(code, dtype=REASON_TYPE), reasons=pl.lit(REASON_BITS[code], dtype=pl.UInt16),
+        detail=detail, kept_cix=kept if kept is not None else pl.lit(None, pl.UInt32),
+    )
+
+
+def _hold_out(sendable: pl.DataFrame, buckets: pl.Series | None,
+              config: Config) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """R11: customers whose bucket is below holdout_percent, where R1–R9 left them sendable."""
     if buckets is None:
-        return decisions.with_columns(bucket=pl.lit(None, pl.Float64))
-    return decisions.lazy().join(buckets.lazy(), on="customer_id", how="left").with_columns(
-        control=(pl.col("reason_code").is_null() & (pl.col("bucket") < config.holdout_percent)).fill_null(False)
-    ).with_columns(
-        reason_code=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("reason_code"),
-        all_reasons=pl.when("control").then(pl.lit(CONTROL_RULE.code)).otherwise("all_reasons"),
-        detail=pl.when("control").then(
-            pl.format("holdout bucket {} is below holdout_percent {}", pl.col("bucket").round(4),
-                      pl.lit(config.holdout_percent))
-        ).otherwise("detail"),
-        legal_basis=pl.when("control").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
-    ).drop("control").collect()
+        return sendable, None
+    with_bucket = sendable.with_columns(bucket=buckets.gather(sendable.get_column("cix")))
+    control = pl.col("bucket") < config.holdout_percent
+    held_out = _moved(with_bucket.filter(control), CONTROL_RULE.code, pl.format(
+        "holdout bucket {} is below holdout_percent {}", pl.col("bucket").round(4), pl.lit(config.holdout_percent)))
+    return with_bucket.filter(~control).drop("bucket"), held_out
 
 
-def _dedupe(decisions: pl.DataFrame) -> pl.DataFrame:
+def _dedupe(sendable: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     """R10: among rows still sendable, the smallest customer_id per contact point is kept.
 
-    Grouped over the candidate rows only (a window over every row costs seconds and gigabytes).
+    Rows are in customer order, so the kept one is the first of its contact point.
     """
-    key = ["channel", "dedupe_key"]
-    candidates = decisions.lazy().filter(
-        pl.col("reason_code").is_null() & pl.col("channel").is_in(DUPLICATE_RULE.channels)
-        & pl.col("dedupe_key").is_not_null()
-    ).select("customer_id", *key)
-    kept = candidates.group_by(key).agg(kept_id=pl.col("customer_id").min())
-    duplicates = (
-        candidates.join(kept, on=key).filter(pl.col("customer_id") != pl.col("kept_id"))
-        .select("customer_id", "channel", "kept_id", duplicate=pl.lit(True))
+    keyed = sendable.with_columns(
+        duplicate=pl.col("dedupe_key").is_not_null() & ~pl.col("dedupe_key").is_first_distinct(),
     )
-    return decisions.lazy().join(duplicates, on=["customer_id", "channel"], how="left").with_columns(
-        reason_code=pl.when("duplicate").then(pl.lit(DUPLICATE_RULE.code)).otherwise("reason_code"),
-        all_reasons=pl.when("duplicate").then(pl.lit(DUPLICATE_RULE.code)).otherwise("all_reasons"),
-        detail=pl.when("duplicate").then(pl.format("same contact as kept customer_id {}", pl.col("kept_id")))
-        .otherwise("detail"),
-        legal_basis=pl.when("duplicate").then(pl.lit(None, pl.String)).otherwise("legal_basis"),
-    ).drop("duplicate").collect()
+    rows = keyed.filter(pl.col("dedupe_key").is_not_null()).with_columns(
+        kept_cix=pl.col("cix").first().over("dedupe_key")
+    ).filter("duplicate")
+    rows = rows.with_columns(kept_customer_id=ids.gather(rows.get_column("kept_cix")))
+    duplicates = _moved(rows, DUPLICATE_RULE.code,
+                        pl.format("same contact as kept customer_id {}", pl.col("kept_customer_id")),
+                        pl.col("kept_cix"))
+    return keyed.filter(~pl.col("duplicate")).drop("duplicate"), duplicates
 
 
-def run_tables(config: Config, contacts: pl.DataFrame, decisions: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """The channel files' rows and the exclusions, sorted by customer_id."""
-    people = contacts.select(
+CHANNEL_ORDER = pl.Enum(CHANNELS)
+
+
+def channel_table(contacts: pl.DataFrame, channel: str, sendable: pl.DataFrame) -> pl.DataFrame:
+    """One channel file's rows: the sendable customers' contact columns, in customer order."""
+    rows = contacts.select(
         "customer_id",
         pl.col("email_norm").alias("email"),
         pl.col("phone_e164").alias("phone"),
         "first_name", "last_name", "company_name", "street_address", "postal_code", "city", "country",
-        "language", "email_sha256", "phone_sha256",
-    )
-    sendable = decisions.filter(pl.col("legal_basis").is_not_null())
-    tables = {}
-    for channel in config.channels:
-        rows = sendable.filter(pl.col("channel") == channel).select("customer_id", "legal_basis")
-        tables[channel] = rows.join(people, on="customer_id", how="left").select(CHANNEL_COLUMNS[channel]) \
-            .sort("customer_id")
-    exclusions = (
-        decisions.filter(pl.col("reason_code").is_not_null())
-        .select(EXCLUSION_COLUMNS)
-        .sort("customer_id", pl.col("channel").cast(pl.Enum(CHANNELS)))
-    )
-    return tables, exclusions
+        "language", *(["email_valid", "email_norm", "phone_e164"] if channel == "social" else []),
+    )[sendable.get_column("cix")]
+    if channel == "social":
+        rows = rows.with_columns(social_hashes())
+    return rows.with_columns(legal_basis=sendable.get_column("legal_basis").cast(pl.String)) \
+        .select(CHANNEL_COLUMNS[channel])
 
 
-def summarize(config: Config, inputs: Inputs, decisions: pl.DataFrame, orphans: pl.Series) -> dict:
+def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions],
+                     customers_per_chunk: int) -> Iterator[pl.DataFrame]:
+    """The exclusions in order (customer_id, then channel in the contract's order), made a range of
+    customers at a time so that the texts of millions of rows never exist at once."""
+    ids = contacts.get_column("customer_id")
+    channels = list(decided)
+    total = contacts.height
+    start = 0
+    while True:
+        end = min(start + customers_per_chunk, total)
+        parts = []
+        for channel in channels:
+            excluded = decided[channel].excluded
+            cix = excluded.get_column("cix")
+            lo, hi = cix.search_sorted(start, side="left"), cix.search_sorted(end, side="left")
+            parts.append(excluded.slice(lo, hi - lo).with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
+        chunk = pl.concat(parts).sort("cix", "channel", maintain_order=True)
+        yield chunk.select(
+            customer_id=ids.gather(chunk.get_column("cix")),
+            channel=pl.col("channel").cast(pl.String),
+            reason_code=pl.col("reason_code").cast(pl.String),
+            all_reasons=reasons_text(chunk.get_column("reasons")),
+            detail=pl.col("detail"),
+        )
+        if end >= total:
+            return
+        start = end
+
+
+def summarize(config: Config, inputs: Inputs, decided: dict[str, ChannelDecisions], orphans: pl.Series) -> dict:
     """summary.json as the contract shapes it."""
     channels = {}
-    counts = decisions.group_by("channel", "reason_code", "legal_basis").len()
     for channel in config.channels:
-        mine = counts.filter(pl.col("channel") == channel)
-        excluded = mine.filter(pl.col("reason_code").is_not_null())
-        sendable = mine.filter(pl.col("legal_basis").is_not_null())
+        sendable, excluded = decided[channel].sendable, decided[channel].excluded
         channels[channel] = {
-            "candidates": int(mine.get_column("len").sum()),
-            "sendable": int(sendable.get_column("len").sum()),
-            "excluded": int(excluded.get_column("len").sum()),
-            "excluded_by_reason": _ordered_counts(excluded, "reason_code", REASON_CODES),
-            "sendable_by_legal_basis": _ordered_counts(sendable, "legal_basis", LEGAL_BASES),
+            "candidates": sendable.height + excluded.height,
+            "sendable": sendable.height,
+            "excluded": excluded.height,
+            "excluded_by_reason": _ordered_counts(excluded.get_column("reason_code"), REASON_CODES),
+            "sendable_by_legal_basis": _ordered_counts(sendable.get_column("legal_basis"), LEGAL_BASES),
         }
     return {
         "campaign": config.name,
@@ -442,16 +535,14 @@ def summarize(config: Config, inputs: Inputs, decisions: pl.DataFrame, orphans: 
     }
 
 
-def _ordered_counts(frame: pl.DataFrame, column: str, order: tuple[str, ...]) -> dict[str, int]:
-    totals = dict(frame.group_by(column).agg(pl.col("len").sum()).iter_rows())
+def _ordered_counts(values: pl.Series, order: tuple[str, ...]) -> dict[str, int]:
+    totals = dict(values.cast(pl.String).value_counts().iter_rows())
     return {key: int(totals[key]) for key in order if totals.get(key)}
 
 
-def orphan_ids(inputs: Inputs) -> pl.Series:
-    """Consent customer_ids not in the customers file, distinct and sorted."""
-    known = inputs.customers.frame.get_column("customer_id").implode()
-    consent_ids = inputs.consents.frame.get_column("customer_id").unique()
-    return consent_ids.filter(~consent_ids.is_in(known)).sort()
+def orphan_ids(numbered_consents: pl.DataFrame) -> pl.Series:
+    """Consent customer_ids not in the customers file, distinct and sorted (from `number_consents`)."""
+    return numbered_consents.filter(pl.col("cix").is_null()).get_column("customer_id").unique().sort()
 
 
 def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> BuildResult:
@@ -459,8 +550,8 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     inputs = load_inputs(config, allow_stale=allow_stale, progress=progress)
     progress("normalizing contacts")
     contacts = contact_frame(inputs.customers.frame)
-    decisions = decide(config, inputs, contacts, progress)
-    tables, exclusions = run_tables(config, contacts, decisions)
-    summary = summarize(config, inputs, decisions, orphan_ids(inputs))
-    return BuildResult(config=config, inputs=inputs, channel_tables=tables, exclusions=exclusions,
-                       decisions=decisions, summary=summary)
+    consents = number_consents(inputs.consents.frame, contacts)
+    decided = decide(config, inputs, contacts, progress, consents)
+    summary = summarize(config, inputs, decided, orphan_ids(consents))
+    del consents
+    return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)

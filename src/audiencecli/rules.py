@@ -159,8 +159,9 @@ RULES: tuple[Rule, ...] = (
         detail=lambda c: _txt(
             "consent denied at ",
             pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"),
-            " source ", pl.col("consent_source").fill_null("(none)"),
-            " (channel=", pl.col("consent_channel"), " purpose=", pl.col("consent_purpose"),
+            " source ", pl.col("consent_source").cast(pl.String).fill_null("(none)"),
+            " (channel=", pl.col("consent_channel").cast(pl.String),
+            " purpose=", pl.col("consent_purpose").cast(pl.String),
             ", consents line ", pl.col("consent_line").cast(pl.String), ")",
         ),
         text="The customer's latest consent event for this channel and purpose at as_of is a denial.",
@@ -176,7 +177,7 @@ RULES: tuple[Rule, ...] = (
         excludes=lambda c: ~pl.col("consent_state").eq_missing("granted")
         & ~_has_exception(c),
         detail=lambda c: _txt(
-            "no granted consent (state ", pl.col("consent_state").fill_null("none"), "); ",
+            "no granted consent (state ", pl.col("consent_state").cast(pl.String).fill_null("none"), "); ",
             f"no active holding of product group {c.product_group}" if c.product_group
             else "no existing-customer exception (the campaign has no product_group)",
             "; not a business contact in a targeted role"
@@ -206,30 +207,54 @@ CONTROL_RULE = next(r for r in RULES if r.code == "control_group")
 REASON_CODES = tuple(dict.fromkeys(r.code for r in RULES))
 
 
+REASON_TYPE = pl.Enum(REASON_CODES)
+BASIS_TYPE = pl.Enum(LEGAL_BASES)
+REASON_BITS = {code: 1 << i for i, code in enumerate(REASON_CODES)}
+
+
 def rule_columns(campaign: Campaign) -> list[pl.Expr]:
     """One boolean column per one-pass rule, `fail_<index>`, in table order."""
     return [rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)]
 
 
 def evaluate(decisions: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
-    """Add reason_code, all_reasons, detail (null when sendable) and legal_basis (null when excluded).
-
-    The evidence text is built only for excluded rows: formatting it for every row would cost
-    more than all the rules together.
-    """
+    """Add reason_code (the first failing rule), reasons (a bit per failing rule, see REASON_BITS)
+    and legal_basis (null when excluded): small integer columns, so that a decision costs a few
+    bytes. The texts (all_reasons, detail) are made only for excluded rows: see `with_detail`."""
     fails = [pl.col(f"fail_{i}") for i in range(len(ONE_PASS_RULES))]
-    codes = [pl.when(f).then(pl.lit(r.code)) for f, r in zip(fails, ONE_PASS_RULES)]
-    details = [pl.when(f).then(r.detail(campaign)) for f, r in zip(fails, ONE_PASS_RULES)]
-    flagged = decisions.with_columns(rule_columns(campaign)).with_columns(
-        reason_code=pl.coalesce(codes),
-        all_reasons=pl.concat_str(codes, separator=";", ignore_nulls=True),
+    return decisions.with_columns(rule_columns(campaign)).with_columns(
+        reason_code=pl.coalesce([pl.when(f).then(pl.lit(r.code, dtype=REASON_TYPE))
+                                 for f, r in zip(fails, ONE_PASS_RULES)]),
+        reasons=pl.sum_horizontal([pl.when(f).then(pl.lit(REASON_BITS[r.code], dtype=pl.UInt16))
+                                   .otherwise(pl.lit(0, dtype=pl.UInt16))
+                                   for f, r in zip(fails, ONE_PASS_RULES)]).cast(pl.UInt16),
     ).with_columns(
-        all_reasons=pl.when(pl.col("reason_code").is_not_null()).then(pl.col("all_reasons")),
-        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign)),
-    )
-    excluded = flagged.filter(pl.col("reason_code").is_not_null()).with_columns(detail=pl.coalesce(details))
-    sendable = flagged.filter(pl.col("reason_code").is_null()).with_columns(detail=pl.lit(None, pl.String))
-    return pl.concat([excluded, sendable]).drop(f"fail_{i}" for i in range(len(ONE_PASS_RULES)))
+        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign).cast(BASIS_TYPE)),
+    ).drop(f"fail_{i}" for i in range(len(ONE_PASS_RULES)))
+
+
+def with_detail(excluded: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
+    """The evidence text of each excluded row, from the rule that excluded it.
+
+    Each rule's text is made only on its own rows (a chain of when/then would format every
+    rule's text for every row), and the parts are put back together.
+    """
+    parts = [
+        excluded.filter(pl.col("reason_code") == pl.lit(rule.code, dtype=REASON_TYPE))
+        .with_columns(detail=rule.detail(campaign).cast(pl.String))
+        for rule in ONE_PASS_RULES if rule.applies(campaign)
+    ]
+    if not parts:
+        return excluded.with_columns(detail=pl.lit(None, pl.String))
+    return pl.concat(parts)
+
+
+def reasons_text(reasons: pl.Series) -> pl.Series:
+    """`all_reasons` from the bit masks: codes in table order joined with `;` (made once per
+    distinct mask, of which there are few)."""
+    masks = reasons.unique().drop_nulls().to_list()
+    texts = {m: ";".join(code for code, bit in REASON_BITS.items() if m & bit) for m in masks}
+    return reasons.replace_strict(texts, default=None, return_dtype=pl.String).alias("all_reasons")
 
 
 def legal_basis(campaign: Campaign) -> pl.Expr:

@@ -8,7 +8,7 @@ import polars as pl
 
 from .config import Config
 from .errors import Problem
-from .pipeline import Progress, no_progress, check_inputs, contact_frame, orphan_ids, suppression_matches
+from .pipeline import Progress, check_inputs, contact_frame, no_progress, number_consents, orphan_ids, suppression_matches
 
 
 @dataclass
@@ -64,7 +64,9 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
         if loaded is not None and loaded.unknown_columns:
             result.warnings.append(f"{loaded.label}: unknown columns {', '.join(loaded.unknown_columns)} "
                                    "(ignored)")
-    orphans = orphan_ids(inputs)
+    progress("normalizing contacts")
+    contacts = contact_frame(inputs.customers.frame)
+    orphans = orphan_ids(number_consents(inputs.consents.frame, contacts))
     if orphans.len():
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
                                f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
@@ -77,8 +79,6 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     for stale in inputs.stale_lists if allow_stale else ():
         result.warnings.append(f"list {stale.name} is stale (list_date {stale.list_date}, "
                                f"{stale.age_days(config.as_of_date)} days old); allowed by --allow-stale")
-    progress("normalizing contacts")
-    contacts = contact_frame(inputs.customers.frame)
     suppression_matches(contacts, config, inputs.lists, result.warnings)
     result.quality = data_quality(contacts)
     return result

@@ -1,0 +1,68 @@
+"""recorded_at is read the same whichever path reads it: the fixed-position fast path for the plain
+ISO spellings must agree with the general reader (and with Python's own reading of the contract)."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from hypothesis import given, settings, strategies as st
+
+from audiencecli.inputs import FINNISH_DATETIME, ISO_DATETIME, _parse_datetime_slow, parse_datetime
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+def general_reader(values: list[str]) -> list:
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    return frame.select(_parse_datetime_slow(pl.col("v").str.extract_groups(ISO_DATETIME),
+                                             pl.col("v").str.extract_groups(FINNISH_DATETIME))).to_series().to_list()
+
+
+moments = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2040, 12, 31))
+offsets = st.one_of(st.none(), st.integers(min_value=-14 * 60, max_value=14 * 60))
+
+
+def spell(moment: dt.datetime, separator: str, offset: int | None) -> str:
+    text = moment.strftime(f"%Y-%m-%d{separator}%H:%M:%S")
+    if offset is None:
+        return text
+    sign = "-" if offset < 0 else "+"
+    return f"{text}{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+
+
+def python_reading(moment: dt.datetime, offset: int | None) -> dt.datetime:
+    if offset is None:
+        return moment.replace(tzinfo=HELSINKI).astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.timezone(dt.timedelta(minutes=offset))).astimezone(dt.timezone.utc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(moments, st.sampled_from(["T", " "]), offsets), min_size=1, max_size=20))
+def test_plain_iso_datetimes_read_as_the_general_reader_reads_them(cases):
+    values = [spell(m.replace(microsecond=0), sep, off) for m, sep, off in cases]
+    assert parse_datetime(pl.Series(values)).to_list() == general_reader(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(moments.filter(lambda m: m.replace(tzinfo=HELSINKI).utcoffset()
+                      == m.replace(tzinfo=HELSINKI, fold=1).utcoffset()), offsets)
+def test_plain_iso_datetimes_mean_helsinki_time_or_their_offset(moment, offset):
+    moment = moment.replace(microsecond=0)
+    [parsed] = parse_datetime(pl.Series([spell(moment, "T", offset)])).to_list()
+    assert parsed == python_reading(moment, offset)
+
+
+def test_mixed_spellings_keep_their_positions():
+    values = ["2026-12-01T10:00:00", "1.12.2026 10.00", None, "2026-12-01 10:00:00+00:00", "2026-12-01T10:00:00Z",
+              "not a date", "2026-12-01T10:00:00.5"]
+    parsed = parse_datetime(pl.Series(values, dtype=pl.String)).to_list()
+    utc = dt.timezone.utc
+    assert parsed == [dt.datetime(2026, 12, 1, 8, tzinfo=utc), dt.datetime(2026, 12, 1, 8, tzinfo=utc), None,
+                      dt.datetime(2026, 12, 1, 10, tzinfo=utc), dt.datetime(2026, 12, 1, 10, tzinfo=utc), None,
+                      dt.datetime(2026, 12, 1, 8, 0, 0, 500000, tzinfo=utc)]
+
+
+def test_out_of_range_offsets_and_impossible_dates_are_not_datetimes():
+    values = ["2026-12-01T10:00:00+24:00", "2026-02-30T10:00:00", "2026-12-01T25:00:00", "2026-12-01X10:00:00"]
+    assert parse_datetime(pl.Series(values)).to_list() == [None, None, None, None]
