@@ -119,3 +119,26 @@ def test_holdout_bucket_equals_the_contract_formula(ids, name):
     expected = [int(hashlib.sha256((name + ":" + i).encode("utf-8")).hexdigest()[:16], 16) / 2**64 * 100
                 for i in ids]
     assert got == expected
+
+
+PLAIN_AND_NOT = st.text(
+    alphabet=st.one_of(st.sampled_from("aäöåzAÄÖÅZßÞþÿ0 -,.\u0308\u212b\u00b5İ"),
+                       st.characters(exclude_categories=["Cs"])),
+    max_size=16,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), PLAIN_AND_NOT), min_size=1, max_size=30))
+def test_key_part_fast_path_equals_the_definition(values):
+    series = pl.Series(values, dtype=pl.String)
+    expected = series.to_frame("v").select(normalize.key_part(pl.col("v"))).to_series()
+    assert normalize.key_part_values(series).to_list() == expected.to_list()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), PLAIN_AND_NOT.map(lambda t: f" {t}@Example.FI ")), min_size=1, max_size=30))
+def test_email_fast_path_equals_the_definition(values):
+    series = pl.Series(values, dtype=pl.String)
+    expected = series.to_frame("v").select(normalize.email(pl.col("v"))).to_series()
+    assert normalize.email_values(series).to_list() == expected.to_list()

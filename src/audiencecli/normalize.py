@@ -49,6 +49,42 @@ def key_part(expr: pl.Expr) -> pl.Expr:
     return pl.when(spaced != "").then(spaced)
 
 
+# Letters, digits and single spaces whose NFC form and case folding are plain lower-casing:
+# ASCII and the precomposed Latin-1 letters (ß, whose folding is `ss`, left out). Names and
+# addresses are nearly all spelled so; the others take the general path.
+_PLAIN_KEY_PART = r"^[0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+(?: [0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+)*$"
+_ASCII = r"^[\x00-\x7f]*$"
+
+
+def _by_path(values: pl.Series, plain: pl.Expr, fast: pl.Expr, general: pl.Expr) -> pl.Series:
+    """`general` applied to every value, computed as `fast` where `plain` says that is the same
+    thing, and as `general` only on the (few) other values, put back in place by position."""
+    frame = values.to_frame("v")
+    is_plain, result = frame.select(plain.fill_null(True).alias("plain"), fast.alias("fast")).get_columns()
+    others = (~is_plain).arg_true()
+    if others.len():
+        settled = values.gather(others).to_frame("v").select(general).to_series()
+        result = result.scatter(others, settled)
+    return result.alias(values.name)
+
+
+def email_values(values: pl.Series) -> pl.Series:
+    """`email` on a column; NFC normalization only where a value is not plain ASCII."""
+    value = pl.col("v")
+    return _by_path(values, value.str.contains(_ASCII), _blank_to_null(value.str.strip_chars().str.to_lowercase()),
+                    email(value))
+
+
+def key_part_values(values: pl.Series) -> pl.Series:
+    """`key_part` on a column: plain lower-casing where the value is plainly spelled."""
+    value = pl.col("v")
+    return _by_path(values, value.str.contains(_PLAIN_KEY_PART), value.str.to_lowercase(), key_part(value))
+
+
+def _blank_to_null(value: pl.Expr) -> pl.Expr:
+    return pl.when(value != "").then(value)
+
+
 def join_key(parts: list[pl.Expr]) -> pl.Expr:
     """Normalized parts joined into one comparable key; null when any part is."""
     return pl.concat_str(parts, separator="\x1f")

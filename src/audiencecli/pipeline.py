@@ -198,8 +198,8 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     """Customers sorted by customer_id, numbered (`cix`, the key of every later join), with
     normalized contact points and the problems that R5/R6 report.
 
-    Sorted once here, every output in customer order needs no sort of its own. Lazy, so that
-    Polars computes each shared sub-expression (a normalized key part, say) once.
+    Sorted once here, every output in customer order needs no sort of its own. Emails and key
+    parts take a fast path where the general normalization is plain lower-casing.
     """
     customers = customers.sort("customer_id").with_row_index("cix")
     phones = normalize_phones(customers.get_column("phone"), customers.get_column("country"))
@@ -209,13 +209,13 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
             phone_e164=phones.get_column("e164"),
             phone_mobile=phones.get_column("mobile"),
             phone_problem=phones.get_column("problem"),
+            email_norm=normalize.email_values(customers.get_column("email")),
+            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in KEY_PARTS},
         )
         .lazy()
         .with_columns(
-            email_norm=normalize.email(pl.col("email")),
             address_problem=normalize.address_problem(pl.col("street_address"), pl.col("postal_code"),
                                                       pl.col("city"), pl.col("country")),
-            **{f"_key_{c}": normalize.key_part(pl.col(c)) for c in KEY_PARTS},
         )
         .with_columns(
             email_valid=normalize.email_is_valid(pl.col("email_norm")).fill_null(False),
@@ -278,10 +278,9 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
                 "numbers; they match no one (the rows' other keys still match)"
             )
         keyed = rows.with_columns(
-            email_norm=normalize.email(pl.col("email")),
+            email_norm=normalize.email_values(rows.get_column("email")),
             phone_e164=phones.get_column("e164"),
-            name_address_key=normalize.name_address_key(pl.col("first_name"), pl.col("last_name"),
-                                                        pl.col("street_address"), pl.col("postal_code")),
+            name_address_key=normalize.join_key([normalize.key_part_values(rows.get_column(c)) for c in KEY_PARTS]),
             row_channels=pl.when(pl.col("channel").is_null())
             .then(pl.lit(scope, dtype=pl.List(pl.String)))
             .otherwise(pl.concat_list(pl.col("channel"))),
