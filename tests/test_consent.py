@@ -318,6 +318,16 @@ def test_denial_detail_names_the_deciding_event(campaign):
     assert "2026-03-01" not in detail
 
 
+def test_of_two_equal_deciding_events_the_detail_names_the_one_nearer_the_top(campaign):
+    campaign.customers = [customer("C1")]
+    campaign.consents = [event("denied", "2026-10-20T16:45:00", source="web"),
+                         event("denied", "2026-10-20T16:45:00", channel="all", source="sms_reply"),
+                         event("denied", "2026-10-20T16:45:00", source="letter")]
+    run = build(campaign)
+    detail = run.excluded("email")["C1"]["detail"]
+    assert "source web" in detail and "consents line 2" in detail
+
+
 def test_consent_events_of_unknown_customers_are_orphans_not_errors(campaign):
     campaign.customers = [customer("C1")]
     campaign.consents = [event("granted", "2026-01-01T10:00:00"),

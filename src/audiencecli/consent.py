@@ -12,20 +12,21 @@ STATE_TYPE = pl.Enum(("granted", "denied"))
 
 
 def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose: str,
-                     as_of: dt.datetime, key: str = "customer_id") -> pl.DataFrame:
-    """The deciding event per (customer, channel) at `as_of`; `key` names the customer column.
+                     as_of: dt.datetime) -> pl.DataFrame:
+    """The deciding event per (customer, channel) at `as_of`; customers are numbered (`cix`).
 
     The latest event with channel in {C, all}, purpose in {P, all} and recorded_at ≤ as_of
-    wins; at equal recorded_at `denied` wins (encoded as the low bit of one integer, so the
-    winner is a max and the log needs no sort); of equal events the one nearest the top of the
-    file is the evidence. Customers without such an event have no row: state `none`.
+    wins; at equal recorded_at `denied` wins (the low bit of one integer rank); of equal
+    events the one nearest the top of the file is the evidence. Customers without such an
+    event have no row: state `none`.
 
-    Only (customer, channel, event number) is grouped; the winning events' fields are then
-    gathered by number. Returns key, channel, consent_state, consent_at, consent_source,
-    consent_line, and the event's own channel and purpose (consent_channel, consent_purpose).
+    Only (customer × channel as one integer, rank, event number) is sorted; the winning events'
+    fields are then gathered by number. Returns cix, channel, consent_state, consent_at,
+    consent_source, consent_line, and the event's own channel and purpose (consent_channel,
+    consent_purpose).
     """
     schema = {
-        key: consents.schema[key], "channel": pl.String, "consent_state": STATE_TYPE,
+        "cix": pl.UInt32, "channel": pl.String, "consent_state": STATE_TYPE,
         "consent_at": pl.Datetime("us", "UTC"), "consent_source": consents.schema["source"],
         "consent_line": pl.Int64, "consent_channel": consents.schema["channel"],
         "consent_purpose": consents.schema["purpose"],
@@ -33,27 +34,34 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
     if purpose not in CONSENT_PURPOSES or not channels:
         return pl.DataFrame(schema=schema)
     as_of_utc = as_of.astimezone(dt.timezone.utc)
+    campaign_channel = pl.Enum(channels)
     events = consents.lazy().with_row_index("_event").filter(
-        pl.col(key).is_not_null(),
+        pl.col("cix").is_not_null(),
         pl.col("recorded_at") <= pl.lit(as_of_utc).dt.cast_time_unit("us"),
         pl.col("purpose").cast(pl.String).is_in([purpose, "all"]),
         pl.col("channel").cast(pl.String).is_in([*channels, "all"]),
     ).select(
-        key, pl.col("channel").cast(pl.String), "_event",
+        "cix", pl.col("channel").cast(pl.String), "_event",
         rank=pl.col("recorded_at").dt.epoch("us") * 2 + pl.col("denied").cast(pl.Int64),
     )
     # A wildcard event stands for itself on every campaign channel.
     wildcard = events.filter(pl.col("channel") == "all").drop("channel").join(
-        pl.LazyFrame({"channel": list(channels)}), how="cross").select(key, "channel", "_event", "rank")
+        pl.LazyFrame({"channel": list(channels)}), how="cross").select("cix", "channel", "_event", "rank")
     specific = events.filter(pl.col("channel") != "all")
+    slot = pl.col("cix").cast(pl.UInt64) * len(channels) + pl.col("channel").cast(campaign_channel).to_physical()
     winners = (
         pl.concat([specific, wildcard])
-        .group_by(key, "channel")
-        .agg(pl.col("_event").filter(pl.col("rank") == pl.col("rank").max()).min())
+        .select(slot.alias("_slot"), "_event", "rank")
+        .sort("_slot", "rank", "_event", descending=[False, True, False])
+        .filter(pl.col("_slot").is_first_distinct())
         .collect()
     )
     won = consents.select("denied", "recorded_at", "source", "_line", "channel", "purpose")[winners["_event"]]
-    return winners.select(key, "channel").with_columns(
+    slots = winners.get_column("_slot")
+    return pl.DataFrame({
+        "cix": (slots // len(channels)).cast(pl.UInt32),
+        "channel": pl.Series(list(channels), dtype=pl.String).gather(slots % len(channels)),
+    }).with_columns(
         consent_state=pl.when(won.get_column("denied")).then(pl.lit("denied")).otherwise(pl.lit("granted"))
         .cast(STATE_TYPE),
         consent_at=won.get_column("recorded_at"),

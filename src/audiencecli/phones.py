@@ -228,17 +228,17 @@ def normalize_phones(raw: pl.Series, region: pl.Series) -> pl.DataFrame:
       problem: String -- null when valid or raw is null; else "unparseable" or "not a valid number"
     """
     frame = _with_fast_path(raw, region)
-    leftovers = _unsettled(frame)
-    resolved = pl.DataFrame(
-        [(r, reg, *_with_library(r, reg)) for r, reg in leftovers.iter_rows()],
-        schema=_RESULT_SCHEMA,
-        orient="row",
-    )
-    return (
-        frame.join(resolved, on=["raw", "region"], how="left", maintain_order="left")
-        .select(
-            pl.coalesce("fast_e164", "e164").alias("e164"),
-            pl.coalesce("fast_mobile", "mobile").alias("mobile"),
-            pl.coalesce("fast_problem", "problem").alias("problem"),
+    e164, mobile, problem = (frame.get_column(c) for c in ("fast_e164", "fast_mobile", "fast_problem"))
+    pending_at = (frame.get_column("raw").is_not_null() & ~frame.get_column("settled")).arg_true()
+    if pending_at.len():
+        pending = frame.select("raw", "region")[pending_at]
+        resolved = pl.DataFrame(
+            [(r, reg, *_with_library(r, reg)) for r, reg in pending.unique().iter_rows()],
+            schema=_RESULT_SCHEMA,
+            orient="row",
         )
-    )
+        answers = pending.join(resolved, on=["raw", "region"], how="left", maintain_order="left")
+        e164 = e164.scatter(pending_at, answers.get_column("e164"))
+        mobile = mobile.scatter(pending_at, answers.get_column("mobile"))
+        problem = problem.scatter(pending_at, answers.get_column("problem"))
+    return pl.DataFrame([e164.alias("e164"), mobile.alias("mobile"), problem.alias("problem")])

@@ -339,7 +339,7 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame,
     numbers = contacts.select("customer_id", "cix")
     if consents is None:
         consents = number_consents(inputs.consents.frame, contacts)
-    consents = resolve_consents(consents, config.channels, config.purpose, config.as_of, key="cix")
+    consents = resolve_consents(consents, config.channels, config.purpose, config.as_of)
     holders = active_holders(inputs.holdings.frame if inputs.holdings else None, config.product_group,
                              config.as_of_date).join(numbers, on="customer_id", how="inner").drop("customer_id")
     progress("matching suppression lists")
