@@ -37,6 +37,7 @@ ISO_DATETIME = (
     r"(?:[Tt ]+(?<H>\d{1,2}):(?<M>\d{2})(?::(?<S>\d{2})(?:[.,](?<f>\d{1,9}))?)?)?"
     r"\s*(?<z>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
 )
+FINNISH_PLAIN_DATETIME = r"^\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}\.\d{2}$"
 FINNISH_DATETIME = (
     r"^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{4})"
     r"(?:\s+(?:klo\s+)?(?<H>\d{1,2})[.:](?<M>\d{2})(?:[.:](?<S>\d{2}))?)?$"
@@ -76,7 +77,7 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> 
     digest = hashlib.sha256(data).hexdigest()
     suffix = spec.path.suffix.lower()
     if suffix == ".parquet":
-        frame = _read_parquet(data, label, problems)
+        frame = _read_parquet(data, label, known, problems)
     elif suffix in (".csv", ".txt"):
         frame = _read_csv(data, spec.encoding, label, problems)
     else:
@@ -130,8 +131,17 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
     except UnicodeDecodeError as exc:
         problems.add(_undecodable(data, exc, label, encoding))
         return None
+    if not header_line.strip():
+        problems.add(Problem(file=label, line=1, message="the first line is empty; the header must be on line 1"))
+        return None
     separator = max([",", ";", "\t"], key=header_line.count)
-    header = next(csv.reader([header_line], delimiter=separator), [])
+    try:
+        header = next(csv.reader([header_line], delimiter=separator, strict=True), [])
+    except csv.Error as exc:
+        message = (f"cannot be parsed as CSV: {exc}" if "\r" not in header_line
+                   else "lines end in a carriage return alone; save the file with LF or CRLF line ends")
+        problems.add(Problem(file=label, line=1, message=message))
+        return None
     names = [_normalize_header(h) for h in header]
     clashes = sorted({n for n in names if n and names.count(n) > 1})
     for name in clashes:
@@ -169,7 +179,8 @@ def _record_lines(data: bytes, separator: str, height: int) -> pl.Series:
     if physical == height + 1:
         return simple
     starts: list[int] = []
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=separator)
+    # Only line ends are counted here: a byte the fast reader let through cannot move them.
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), delimiter=separator)
     previous_end = 0
     for index, _row in enumerate(reader):
         if index > 0:
@@ -210,7 +221,8 @@ def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemL
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
 
 
-def _read_parquet(data: bytes, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+def _read_parquet(data: bytes, label: str, known: tuple[str, ...],
+                  problems: ProblemLog) -> pl.DataFrame | None:
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
@@ -228,6 +240,8 @@ def _read_parquet(data: bytes, label: str, problems: ProblemLog) -> pl.DataFrame
         column = pl.col(original)
         if dtype == pl.String:
             expr = column
+        elif dtype == pl.Null:
+            expr = column.cast(pl.String)
         elif dtype == pl.Date:
             expr = column.dt.to_string("%Y-%m-%d")
         elif isinstance(dtype, pl.Datetime):
@@ -237,6 +251,8 @@ def _read_parquet(data: bytes, label: str, problems: ProblemLog) -> pl.DataFrame
             expr = pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
         elif dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
             expr = column.cast(pl.String)
+        elif name not in known:
+            expr = pl.lit(None, pl.String)  # an extra column is ignored, whatever its type
         else:
             problems.add(Problem(file=label, line=1, column=name,
                                  message=f"has Parquet type {dtype}, which cannot be read as text"))
@@ -344,12 +360,12 @@ def _parse_datetime_slow(iso: pl.Expr, finnish: pl.Expr) -> pl.Expr:
     return pl.when(zone.is_not_null()).then(with_offset).otherwise(_helsinki_to_utc(naive))
 
 
-def _with_fast_path(values: pl.Series, fast: pl.Expr, patterns: tuple[str, str],
+def _with_fast_path(values: pl.Series, parsed: pl.Series, patterns: tuple[str, str],
                     slow: Callable[[pl.Expr, pl.Expr], pl.Expr]) -> pl.Series:
-    """`fast` settles the common spellings; the general reader runs only on the distinct values it
-    left over, with each pattern matched once (struct columns) rather than once per field, and its
-    results are put back in place by position (no join over the whole column)."""
-    parsed = values.to_frame("v").select(fast.alias("parsed")).to_series()
+    """`parsed`, the fast path's reading, settles the common spellings; the general reader runs
+    only on the distinct values it left over, with each pattern matched once (struct columns)
+    rather than once per field, and its results are put back in place by position (no join
+    over the whole column)."""
     leftover_at = (parsed.is_null() & values.is_not_null()).arg_true()
     if leftover_at.len() == 0:
         return parsed.alias(values.name)
@@ -364,7 +380,7 @@ def _with_fast_path(values: pl.Series, fast: pl.Expr, patterns: tuple[str, str],
 
 def parse_date(values: pl.Series) -> pl.Series:
     """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
-    fast = pl.col("v").str.to_date("%Y-%m-%d", strict=False, exact=True)
+    fast = values.str.to_date("%Y-%m-%d", strict=False, exact=True)
     return _with_fast_path(values, fast, (ISO_DATE, FINNISH_DATE), _parse_date_slow)
 
 
@@ -389,11 +405,24 @@ def parse_datetime(values: pl.Series) -> pl.Series:
         & (offset.str.slice(1, 2) <= "23") & (offset.str.slice(4, 2) <= "59")
     signed = pl.when(offset.str.slice(0, 1) == "-").then(-offset_minutes).otherwise(offset_minutes)
     with_offset = (plain - pl.duration(minutes=signed)).dt.replace_time_zone("UTC")
-    fast = (
-        pl.when(length == 19).then(_helsinki_to_utc(plain))
-        .when((length == 25) & offset_ok).then(with_offset)
-    )
+    # The plainest Finnish spelling, `1.12.2026 14.05`, the same way.
+    finnish = pl.when(value.str.contains(FINNISH_PLAIN_DATETIME)).then(
+        value.str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True))
+    naive = pl.when(length == 19).then(plain).otherwise(finnish)
+    offset_read, naive_read = values.to_frame("v").select(
+        pl.when((length == 25) & offset_ok).then(with_offset).alias("offset"), naive.alias("naive")).get_columns()
+    fast = offset_read.fill_null(_helsinki_hours_to_utc(naive_read))
     return _with_fast_path(values, fast, (ISO_DATETIME, FINNISH_DATETIME), _parse_datetime_slow)
+
+
+def _helsinki_hours_to_utc(naive: pl.Series) -> pl.Series:
+    """`_helsinki_to_utc` on a column, with the time-zone lookup done once per distinct hour:
+    Helsinki's offset changes only on whole hours, so the offset of an hour is that of its values."""
+    hours = naive.dt.truncate("1h").alias("hour")
+    offsets = hours.unique().drop_nulls().to_frame().with_columns(
+        offset=_helsinki_to_utc(pl.col("hour")).dt.epoch("us") - pl.col("hour").dt.epoch("us"))
+    offset = hours.to_frame().join(offsets, on="hour", how="left", maintain_order="left").get_column("offset")
+    return (naive.dt.epoch("us") + offset).cast(pl.Datetime("us", "UTC")).alias(naive.name)
 
 
 def _helsinki_to_utc(naive: pl.Expr) -> pl.Expr:
