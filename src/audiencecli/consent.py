@@ -5,6 +5,8 @@ import datetime as dt
 
 import polars as pl
 
+from .engine import ENGINE
+
 CONSENT_PURPOSES = ("marketing", "service", "survey")
 
 
@@ -54,7 +56,7 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
         .select(slot.alias("_slot"), "_event", "rank")
         .sort("_slot", "rank", "_event", descending=[False, True, False])
         .filter(pl.col("_slot").is_first_distinct())
-        .collect()
+        .collect(engine=ENGINE)
     )
     won = consents.select("denied", "recorded_at", "source", "_line", "channel", "purpose")[winners["_event"]]
     slots = winners.get_column("_slot")
@@ -92,6 +94,6 @@ def active_holders(holdings: pl.DataFrame | None, product_group: str | None,
         )
         .group_by("customer_id")
         .agg(pl.col("_line").min().alias("holding_line"))
-        .collect()
+        .collect(engine=ENGINE)
         .cast(schema)
     )

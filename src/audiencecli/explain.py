@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from .config import HELSINKI, Config
+from .engine import ENGINE
 from .errors import UsageError
 from .pipeline import Inputs, campaign_of, contact_frame, decide, decision_frames, holdout_buckets, social_hashes
 from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule, reasons_text
@@ -76,7 +77,7 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
             ),
         ], how="diagonal")
         per_channel.append(
-            frame.filter(pl.col("cix").is_in(chosen_cix)).collect()
+            frame.filter(pl.col("cix").is_in(chosen_cix)).collect(engine=ENGINE)
             .join(outcome, on="cix", how="left")
         )
     facts = pl.concat(per_channel, how="diagonal_relaxed")

@@ -16,6 +16,7 @@ from typing import Callable
 import polars as pl
 
 from .config import CHANNELS, HELSINKI, FileSpec
+from .engine import ENGINE
 from .errors import Problem, ProblemLog
 
 LINE = "_line"
@@ -92,7 +93,7 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> 
         *[_clean_text(c) for c in keep],
         *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
         pl.col(LINE),
-    ).filter(~pl.all_horizontal(pl.col(c).is_null() for c in known)).collect()
+    ).filter(~pl.all_horizontal(pl.col(c).is_null() for c in known)).collect(engine=ENGINE)
     unknown = tuple(c for c in found if c not in known)
     return RawTable(label=label, frame=frame, sha256=digest, columns_found=found, unknown_columns=unknown)
 

@@ -15,6 +15,8 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
+from .engine import ENGINE
+
 UNPARSEABLE = "unparseable"
 NOT_VALID = "not a valid number"
 
@@ -192,7 +194,8 @@ def _with_fast_path(raw: pl.Series, region: pl.Series) -> pl.DataFrame:
     frame = pl.DataFrame({"raw": raw.cast(pl.String), "region": region.cast(pl.String)}).lazy()
     for stage in _fast_path_stages(_FAST) if _FAST else [_NOTHING_SETTLED]:
         frame = frame.with_columns(stage)
-    return frame.select("raw", "region", "settled", "fast_e164", "fast_mobile", "fast_problem").collect()
+    return frame.select("raw", "region", "settled", "fast_e164", "fast_mobile", "fast_problem") \
+        .collect(engine=ENGINE)
 
 
 def _unsettled(frame: pl.DataFrame) -> pl.DataFrame:

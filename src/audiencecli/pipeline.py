@@ -12,6 +12,7 @@ import polars as pl
 from . import normalize
 from .config import CHANNELS, HELSINKI, Config, SuppressionList
 from .consent import active_holders, resolve_consents
+from .engine import ENGINE
 from .errors import InputError, Problem, ProblemLog, StaleListError
 from .inputs import Loaded, file_label, load_consents, load_customers, load_holdings, load_list
 from .phones import normalize_phones
@@ -223,7 +224,7 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
             post_key=normalize.join_key([part[c].fill_null("") for c in ("street_address", "postal_code", "last_name")]),
         )
         .drop(f"_key_{c}" for c in KEY_PARTS)
-        .collect()
+        .collect(engine=ENGINE)
     )
 
 
@@ -399,12 +400,11 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
     decided = {}
     for channel, frame in frames.items():
         progress(f"evaluating rules: {channel}")
-        flagged = evaluate(frame, campaign)
-        sendable, excluded = pl.collect_all([
-            flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis", "dedupe_key"),
-            with_detail(flagged.filter(pl.col("reason_code").is_not_null()), campaign)
-            .select("cix", "reason_code", "reasons", "detail", kept_cix=pl.lit(None, pl.UInt32)),
-        ])
+        flagged = evaluate(frame, campaign).collect(engine=ENGINE)
+        sendable = flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis", "dedupe_key")
+        excluded = with_detail(flagged.lazy().filter(pl.col("reason_code").is_not_null()), campaign) \
+            .select("cix", "reason_code", "reasons", "detail", kept_cix=pl.lit(None, pl.UInt32)).collect(engine=ENGINE)
+        del flagged
         sendable, held_out = _hold_out(sendable, buckets, config)
         sendable, duplicates = _dedupe(sendable, ids) if config.dedupe and channel in DUPLICATE_RULE.channels \
             else (sendable, None)
