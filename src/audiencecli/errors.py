@@ -5,9 +5,12 @@ file names, line numbers, column names and values of non-contact columns.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 MAX_LISTED_PROBLEMS = 20
+MAX_VALUE_CHARS = 80
+MAX_LINE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,19 @@ class Problem:
             text += f"column {self.column}: "
         text += self.message
         if self.value is not None:
-            text += f" ({self.value})"
-        return text
+            value = self.value
+            if len(value) > MAX_VALUE_CHARS:
+                value = f"{value[:MAX_VALUE_CHARS]}… ({len(value)} characters)"
+            text += f" ({value})"
+        if len(text) > MAX_LINE_CHARS:
+            text = text[:MAX_LINE_CHARS] + "…"
+        return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    """Control characters and line separators escaped: one problem is always one line of a log."""
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
 
 
 class AudienceError(Exception):
