@@ -304,14 +304,29 @@ def require_columns(table: RawTable, required: tuple[str, ...], problems: Proble
     ok = True
     for name in required:
         if name not in table.columns_found:
-            hint = _closest(name, table.unknown_columns)
-            found = ", ".join(table.columns_found) or "none"
-            message = f"required column is missing (found: {found})"
+            message = f"required column is missing ({found_columns(table)})"
+            # A header without any known column is probably a data row: its "names" may be a
+            # customer's name or email, so they are neither listed nor offered as a hint.
+            hint = _closest(name, table.unknown_columns) if len(table.unknown_columns) < len(table.columns_found) \
+                else None
             if hint:
                 message += f"; did you mean {hint!r}?"
             problems.add(Problem(file=table.label, line=1, column=name, message=message))
             ok = False
     return ok
+
+
+def found_columns(table: RawTable) -> str:
+    """The header's known columns, and how many others: never the others' names, which in a
+    file whose header line is missing are a customer's data."""
+    known = [c for c in table.columns_found if c not in table.unknown_columns]
+    others = len(table.unknown_columns)
+    text = f"found: {', '.join(known) or 'no known column'}"
+    if others:
+        text += f" and {others} other column(s)"
+        if not known:
+            text += "; is the header line missing?"
+    return text
 
 
 def _closest(name: str, candidates: tuple[str, ...]) -> str | None:
@@ -594,7 +609,7 @@ def load_list(spec: FileSpec, list_channels: tuple[str, ...], problems: ProblemL
             file=table.label, line=1,
             message="no key column: a list needs customer_id, email, phone, or all of "
                     "first_name, last_name, street_address, postal_code"
-                    f" (found: {', '.join(table.columns_found) or 'none'})",
+                    f" ({found_columns(table)})",
         ))
         return None
     frame = table.frame.with_columns(channel=lower("channel"))
