@@ -33,3 +33,12 @@ def test_ci_runs_the_readme_test_command():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
     command = re.findall(r"```sh\n(.*?)\n```", README, re.S)[1]
     assert command.strip() in ci
+
+
+def test_every_test_file_the_guarantees_name_exists():
+    guarantees = re.search(r"## Guarantees\n(.*?)\n## ", README, re.S)
+    assert guarantees
+    named = set(re.findall(r"`(tests/[\w/]+(?:\.py)?/?)`", guarantees.group(1)))
+    assert named
+    for path in named:
+        assert (Path(__file__).resolve().parents[1] / path).exists(), path
