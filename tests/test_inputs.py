@@ -1121,3 +1121,22 @@ def test_each_problem_is_one_line_even_when_the_path_is_long(tmp_path):
     lines = [text for text in run.stderr.splitlines() if text.strip()]
     assert len(lines) == 1, run.stderr
     assert re.search(r"customers\.csv:4: column customer_type: .*person", lines[0]), run.stderr
+
+
+def test_consent_log_read_in_slices_reports_every_bad_line_and_decides_the_same(tmp_path, monkeypatch):
+    import audiencecli.inputs
+
+    rows = [f"C{i % 2 + 1},email,marketing,{'denied' if i % 3 else 'granted'},2026-01-0{i}T10:00:00,web"
+            for i in range(1, 8)]
+    whole = build(tmp_path / "whole", consents=CONSENT_HEADER + "\n".join(rows) + "\n")
+    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)
+    sliced = build(tmp_path / "sliced", consents=CONSENT_HEADER + "\n".join(rows) + "\n")
+    assert whole.exit_code == sliced.exit_code == 0
+    assert (whole.dir / "exclusions.csv").read_bytes() == (sliced.dir / "exclusions.csv").read_bytes()
+    assert (whole.dir / "email.csv").read_bytes() == (sliced.dir / "email.csv").read_bytes()
+
+    rows[1] = "C1,fax,marketing,denied,2026-01-02T10:00:00,web"
+    rows[4] = "C2,email,marketing,denied,not a time,web"
+    run = build(tmp_path / "bad", consents=CONSENT_HEADER + "\n".join(rows) + "\n")
+    assert_data_error(run, "consents.csv", 3, "channel")
+    assert_data_error(run, "consents.csv", 6, "recorded_at")

@@ -72,7 +72,7 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
             decided[channel].sendable.select("cix", pl.col("legal_basis").cast(pl.String)),
             decided[channel].excluded.select(
                 "cix", pl.col("reason_code").cast(pl.String),
-                reasons_text(decided[channel].excluded.get_column("reasons")), "detail",
+                reasons_text(decided[channel].excluded.get_column("reasons")), pl.col("detail").cast(pl.String),
                 kept_id=ids.gather(decided[channel].excluded.get_column("kept_cix")),
             ),
         ], how="diagonal")

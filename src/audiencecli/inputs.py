@@ -16,7 +16,6 @@ from typing import Callable
 import polars as pl
 
 from .config import CHANNELS, HELSINKI, FileSpec
-from .engine import ENGINE
 from .errors import Problem, ProblemLog
 
 LINE = "_line"
@@ -67,35 +66,57 @@ def file_label(path: Path) -> str:
 def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> RawTable | None:
     """Read one input file; on failure add the problem to `problems` and return None."""
     label = file_label(spec.path)
+    suffix = spec.path.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".txt"):
+        if not spec.path.exists():
+            problems.add(Problem(file=label, message="file not found"))
+        else:
+            problems.add(Problem(file=label, message="unknown file type; use .csv, .txt or .parquet"))
+        return None
     try:
-        data = spec.path.read_bytes()
+        if suffix == ".parquet":
+            # Polars reads the file itself (only the known columns); the digest is taken in blocks.
+            digest = _file_digest(spec.path)
+            frame = _read_parquet(spec.path, label, known, problems)
+        else:
+            data = spec.path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            frame = _read_csv(data, spec.encoding, label, problems)
+            del data
     except FileNotFoundError:
         problems.add(Problem(file=label, message="file not found"))
         return None
     except OSError as exc:
         problems.add(Problem(file=label, message=f"cannot be read ({exc.strerror or exc.__class__.__name__})"))
         return None
-    digest = hashlib.sha256(data).hexdigest()
-    suffix = spec.path.suffix.lower()
-    if suffix == ".parquet":
-        frame = _read_parquet(data, label, known, problems)
-    elif suffix in (".csv", ".txt"):
-        frame = _read_csv(data, spec.encoding, label, problems)
-    else:
-        problems.add(Problem(file=label, message="unknown file type; use .csv, .txt or .parquet"))
-        return None
     if frame is None:
         return None
     found = tuple(c for c in frame.columns if c != LINE)
     keep = [c for c in known if c in found]
-    # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
-    frame = frame.lazy().select(
-        *[_clean_text(c) for c in keep],
-        *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
-        pl.col(LINE),
-    ).filter(~pl.all_horizontal(pl.col(c).is_null() for c in known)).collect(engine=ENGINE)
     unknown = tuple(c for c in found if c not in known)
+    frame = frame.select(*keep, LINE)
+    # Values are trimmed and empty ones made null, column by column only where some value needs
+    # it (a clean file's columns are kept as they are, not copied).
+    needs = frame.select(
+        *[(pl.col(c).str.contains(r"^\s|\s$") | (pl.col(c) == "")).any().alias(c) for c in keep]
+    ).row(0, named=True) if keep and frame.height else {}
+    frame = frame.with_columns(
+        *[_clean_text(c) for c in keep if needs.get(c)],
+        *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
+    ).select(*known, LINE)
+    # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in known)
+    if frame.height and frame.select(blank.any()).item():
+        frame = frame.filter(~blank)
     return RawTable(label=label, frame=frame, sha256=digest, columns_found=found, unknown_columns=unknown)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _clean_text(column: str) -> pl.Expr:
@@ -222,13 +243,17 @@ def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemL
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
 
 
-def _read_parquet(data: bytes, label: str, known: tuple[str, ...],
+def _read_parquet(path: Path, label: str, known: tuple[str, ...],
                   problems: ProblemLog) -> pl.DataFrame | None:
     try:
-        frame = pl.read_parquet(io.BytesIO(data))
+        schema = pl.read_parquet_schema(path)
+        names = [_normalize_header(c) for c in schema]
+        wanted = [c for c, name in zip(schema, names) if name in known or names.count(name) > 1]
+        frame = pl.read_parquet(path, columns=wanted) if wanted else pl.DataFrame(height=_parquet_rows(path))
     except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
         problems.add(Problem(file=label, message="cannot be read as Parquet"))
         return None
+    found_unknown = [name for name in names if name not in known]
     names = [_normalize_header(c) for c in frame.columns]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -259,7 +284,16 @@ def _read_parquet(data: bytes, label: str, known: tuple[str, ...],
                                  message=f"has Parquet type {dtype}, which cannot be read as text"))
             return None
         columns.append(expr.alias(name))
-    return frame.select(columns).with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    frame = frame.select(columns) if columns else pl.DataFrame(height=frame.height)
+    # Unknown columns are not read; their names stay in the header facts (validate lists them).
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in found_unknown)
+    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def report_rows(table: RawTable, mask: pl.Expr, column: str, message: str, problems: ProblemLog,
@@ -535,17 +569,28 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
     return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
 
 
+CONSENT_REQUIRED = ("customer_id", "channel", "purpose", "status", "recorded_at")
+# The log is the biggest input (several events per customer): it is parsed and checked a slice
+# of rows at a time, so that only one slice's intermediate columns exist at once.
+SLICE_ROWS = 2_000_000
+
+
 def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
     table = read_table(spec, CONSENT_COLUMNS, problems)
-    required = ("customer_id", "channel", "purpose", "status", "recorded_at")
-    if table is None or not require_columns(table, required, problems):
+    if table is None or not require_columns(table, CONSENT_REQUIRED, problems):
         return None
-    frame = table.frame.with_columns(
+    slices = list(table.frame.iter_slices(SLICE_ROWS)) or [table.frame]
+    frame = pl.concat([_consent_slice(table, part, problems) for part in slices])
+    return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
+
+
+def _consent_slice(table: RawTable, part: pl.DataFrame, problems: ProblemLog) -> pl.DataFrame:
+    part = part.with_columns(
         channel=lower("channel"), purpose=lower("purpose"), status=lower("status"),
-        recorded_at_parsed=parse_datetime(table.frame.get_column("recorded_at")),
+        recorded_at_parsed=parse_datetime(part.get_column("recorded_at")),
     )
-    checks = RowChecks(RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns))
-    for name in required:
+    checks = RowChecks(RawTable(table.label, part, table.sha256, table.columns_found, table.unknown_columns))
+    for name in CONSENT_REQUIRED:
         checks.add(pl.col(name).is_null(), name, f"{name} is missing")
     allowed = {
         "channel": (*CHANNELS, "all"),
@@ -559,16 +604,15 @@ def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
                 "recorded_at", "not a datetime (expected 2026-12-01T14:05:00 or 1.12.2026 14.05)")
     checks.report(problems)
     # Validated values are small enumerations from here on: a few bytes per event, not a string each.
-    frame = frame.select(
+    return part.select(
         "customer_id",
         pl.col("channel").cast(CONSENT_CHANNEL_TYPE, strict=False),  # invalid values are reported above
         pl.col("purpose").cast(CONSENT_PURPOSE_TYPE, strict=False),
         (pl.col("status") == "denied").alias("denied"),
         pl.col("recorded_at_parsed").alias("recorded_at"),
         pl.col("source").cast(pl.Categorical),
-        LINE,
+        pl.col(LINE).cast(pl.UInt32),
     )
-    return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
 
 
 def load_holdings(spec: FileSpec, problems: ProblemLog) -> Loaded | None:

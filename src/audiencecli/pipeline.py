@@ -4,7 +4,7 @@ Everything here returns data; nothing prints or writes. `cli.py` renders, `outpu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 import polars as pl
@@ -112,7 +112,7 @@ class BuildResult:
                 pl.col("legal_basis").cast(pl.String)))
             rows.append(decided.excluded.select(
                 "cix", pl.lit(channel).alias("channel"), pl.col("reason_code").cast(pl.String),
-                reasons_text(decided.excluded.get_column("reasons")), "detail",
+                reasons_text(decided.excluded.get_column("reasons")), pl.col("detail").cast(pl.String),
                 pl.lit(None, pl.String).alias("legal_basis")))
         ids = self.contacts.get_column("customer_id")
         frame = pl.concat(rows)
@@ -202,11 +202,12 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     Sorted once here, every output in customer order needs no sort of its own. Emails and key
     parts take a fast path where the general normalization is plain lower-casing.
     """
-    customers = customers.sort("customer_id").with_row_index("cix")
     phones = normalize_phones(customers.get_column("phone"), customers.get_column("country"))
     part = {c: pl.col(f"_key_{c}") for c in KEY_PARTS}
-    return (
-        customers.with_columns(
+    contacts = (
+        customers.select(
+            "customer_id", "customer_type", "first_name", "last_name", "company_name", "phone", "street_address",
+            "postal_code", "city", "country", "language", "deceased_date", "paperless", "business_role",
             phone_e164=phones.get_column("e164"),
             phone_mobile=phones.get_column("mobile"),
             phone_problem=phones.get_column("problem"),
@@ -226,6 +227,7 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
         .drop(f"_key_{c}" for c in KEY_PARTS)
         .collect(engine=ENGINE)
     )
+    return contacts.sort("customer_id").with_row_index("cix")
 
 
 def social_hashes() -> list[pl.Expr]:
@@ -377,7 +379,9 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame,
 
 DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis")
 SENDABLE_SCHEMA = {"cix": pl.UInt32, "legal_basis": BASIS_TYPE}
-EXCLUDED_SCHEMA = {"cix": pl.UInt32, "reason_code": REASON_TYPE, "reasons": pl.UInt16, "detail": pl.String,
+# detail is categorical: most texts repeat (one per rule and campaign, or per list and key), and
+# at 10M customers tens of millions of them would otherwise each be a string of their own.
+EXCLUDED_SCHEMA = {"cix": pl.UInt32, "reason_code": REASON_TYPE, "reasons": pl.UInt16, "detail": pl.Categorical,
                    "kept_cix": pl.UInt32}
 
 
@@ -496,7 +500,7 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
             channel=pl.col("channel").cast(pl.String),
             reason_code=pl.col("reason_code").cast(pl.String),
             all_reasons=reasons_text(chunk.get_column("reasons")),
-            detail=pl.col("detail"),
+            detail=pl.col("detail").cast(pl.String),
         )
         if end >= total:
             return
@@ -545,12 +549,25 @@ def orphan_ids(numbered_consents: pl.DataFrame) -> pl.Series:
 
 
 def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> BuildResult:
-    """Everything `audience build` computes, as data."""
+    """Everything `audience build` computes, as data.
+
+    Each input's frame is let go as soon as what is made from it exists (the customers once the
+    contacts are made, the consent log once it is numbered): at 10M customers these are
+    gigabytes.
+    """
     inputs = load_inputs(config, allow_stale=allow_stale, progress=progress)
     progress("normalizing contacts")
     contacts = contact_frame(inputs.customers.frame)
-    consents = number_consents(inputs.consents.frame, contacts)
-    decided = decide(config, inputs, contacts, progress, consents)
-    summary = summarize(config, inputs, decided, orphan_ids(consents))
-    del consents
+    inputs.customers = release(inputs.customers)
+    numbered = number_consents(inputs.consents.frame, contacts)
+    inputs.consents = release(inputs.consents)
+    orphans = orphan_ids(numbered)
+    numbered = numbered.drop("customer_id")
+    decided = decide(config, inputs, contacts, progress, numbered)
+    summary = summarize(config, inputs, decided, orphans)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
+
+
+def release(loaded: Loaded) -> Loaded:
+    """The input's facts without its rows (they live on in what was made from them)."""
+    return replace(loaded, frame=loaded.frame.clear())
