@@ -137,10 +137,14 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     """Read every input and every applying list, collecting every problem instead of stopping."""
     problems = ProblemLog()
     list_problems = ProblemLog()
+    # The consent log, the biggest input, is read first: reading it needs the most memory, and
+    # then the customers do not hold theirs yet. Its problems are still listed after theirs.
+    progress("reading consents")
+    consent_problems = ProblemLog()
+    consents = load_consents(config.consents, consent_problems)
     progress("reading customers")
     customers = load_customers(config.customers, problems)
-    progress("reading consents")
-    consents = load_consents(config.consents, problems)
+    problems.extend(consent_problems.listed, consent_problems.total)
     holdings = None
     if config.holdings is not None:
         progress("reading holdings")
@@ -264,14 +268,26 @@ def _channel_contact(channel: str) -> tuple[pl.Expr, pl.Expr | None]:
     return problem, None
 
 
+SUPPRESSION_KEYS = (  # (key type, normalized key column of lists and of contacts)
+    ("customer_id", "customer_id"),
+    ("email", "email_norm"),
+    ("phone", "phone_e164"),
+    ("name_address", "name_address_key"),
+)
+
+
 def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str, Loaded],
                         warnings: list[str]) -> pl.DataFrame:
-    """(cix, channel, kind, detail) for every customer a list suppresses on a channel."""
-    found = []
+    """(cix, channel, kind, detail) for every customer a list suppresses on a channel.
+
+    The rows of every list, one per channel they stand for, are matched together: one join of
+    the customers per key type, however many lists there are.
+    """
+    keyed = []
     for spec in config.applying_lists():
         if spec.name not in lists:
             continue
-        rows = lists[spec.name].frame.with_row_index("_row")
+        rows = lists[spec.name].frame
         scope = [c for c in spec.channels if c in config.channels]
         phones = normalize_phones(rows.get_column("phone"), pl.Series(["FI"] * rows.height, dtype=pl.String))
         unusable = rows.get_column("phone").is_not_null() & phones.get_column("e164").is_null()
@@ -280,40 +296,42 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
                 f"list {spec.name}: {int(unusable.sum())} phone value(s) cannot be parsed or are not valid "
                 "numbers; they match no one (the rows' other keys still match)"
             )
-        keyed = rows.with_columns(
+        keyed.append(rows.select(
+            "customer_id",
             email_norm=normalize.email_values(rows.get_column("email")),
             phone_e164=phones.get_column("e164"),
             name_address_key=normalize.join_key([normalize.key_part_values(rows.get_column(c)) for c in KEY_PARTS]),
-            row_channels=pl.when(pl.col("channel").is_null())
+            channel=pl.when(pl.col("channel").is_null())
             .then(pl.lit(scope, dtype=pl.List(pl.String)))
             .otherwise(pl.concat_list(pl.col("channel"))),
+            kind=pl.lit(spec.kind),
+            name=pl.lit(spec.name),
+        ).explode("channel").filter(pl.col("channel").is_in(scope)))
+    found = []
+    rows = pl.concat(keyed) if keyed else None
+    for key_type, column in SUPPRESSION_KEYS if rows is not None else ():
+        keys = rows.filter(pl.col(column).is_not_null()).select(
+            pl.col(column).alias("_key"), "channel", "kind",
+            match=pl.concat_str(pl.col("name"), pl.lit(f" ({key_type})")),
+        ).unique()
+        if keys.height == 0:
+            continue
+        found.append(
+            contacts.select("cix", pl.col(column).alias("_key")).filter(pl.col("_key").is_not_null())
+            .join(keys, on="_key", how="inner").drop("_key")
         )
-        for key_type, list_key, customer_key in (
-            ("customer_id", "customer_id", "customer_id"),
-            ("email", "email_norm", "email_norm"),
-            ("phone", "phone_e164", "phone_e164"),
-            ("name_address", "name_address_key", "name_address_key"),
-        ):
-            keys = keyed.filter(pl.col(list_key).is_not_null()).select(pl.col(list_key).alias("_key"), "row_channels")
-            if keys.height == 0:
-                continue
-            hits = contacts.select("cix", pl.col(customer_key).alias("_key")).filter(
-                pl.col("_key").is_not_null()
-            ).join(keys, on="_key", how="inner")
-            found.append(
-                hits.explode("row_channels")
-                .filter(pl.col("row_channels").is_in(scope))
-                .select("cix", pl.col("row_channels").alias("channel"), pl.lit(spec.kind).alias("kind"),
-                        pl.lit(f"{spec.name} ({key_type})").alias("match"))
-            )
     if not found:
         return pl.DataFrame(schema={"cix": pl.UInt32, "channel": pl.String, "kind": pl.String,
                                     "detail": pl.String})
-    return (
-        pl.concat(found).unique()
-        .group_by("cix", "channel", "kind")
-        .agg(pl.col("match").sort().str.join(", ").alias("detail"))
-    )
+    # Nearly every (customer, channel, kind) is matched once: the matches of those are their
+    # detail as they are, and only the few matched several times are sorted and joined.
+    hits = pl.concat(found).unique()
+    group = ["cix", "channel", "kind"]
+    counted = hits.group_by(group).agg(pl.len().alias("_n"), pl.col("match").first().alias("detail"))
+    several = counted.filter(pl.col("_n") > 1).select(group)
+    joined = hits.join(several, on=group, how="semi").group_by(group).agg(
+        pl.col("match").sort().str.join(", ").alias("detail"))
+    return pl.concat([counted.filter(pl.col("_n") == 1).drop("_n"), joined])
 
 
 def campaign_of(config: Config) -> Campaign:
