@@ -565,7 +565,7 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         pl.col("paperless_parsed").alias("paperless"),
         "business_role",
         LINE,
-    )
+    ).sort("customer_id")  # every output is in customer order; sorted here, while nothing else is held
     return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
 
 

@@ -33,6 +33,8 @@ _TYPE_DESCS = (
     "pager", "uan", "voicemail", "fixed_line", "mobile",
 )
 
+_SLICE_ROWS = 1_000_000
+
 _RESULT_SCHEMA = {
     "raw": pl.String, "region": pl.String,
     "e164": pl.String, "mobile": pl.Boolean, "problem": pl.String,
@@ -230,7 +232,9 @@ def normalize_phones(raw: pl.Series, region: pl.Series) -> pl.DataFrame:
       mobile: Boolean -- True when valid and type MOBILE or FIXED_LINE_OR_MOBILE, False when valid and not mobile, null when not valid/missing
       problem: String -- null when valid or raw is null; else "unparseable" or "not a valid number"
     """
-    frame = _with_fast_path(raw, region)
+    # A slice at a time: the fast path's intermediate columns of one slice exist at once, not of all.
+    frame = pl.concat([_with_fast_path(raw.slice(start, _SLICE_ROWS), region.slice(start, _SLICE_ROWS))
+                       for start in range(0, max(raw.len(), 1), _SLICE_ROWS)])
     e164, mobile, problem = (frame.get_column(c) for c in ("fast_e164", "fast_mobile", "fast_problem"))
     pending_at = (frame.get_column("raw").is_not_null() & ~frame.get_column("settled")).arg_true()
     if pending_at.len():

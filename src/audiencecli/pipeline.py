@@ -197,17 +197,21 @@ def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress
 
 
 KEY_PARTS = ("first_name", "last_name", "street_address", "postal_code")
+POST_KEY_PARTS = ("street_address", "postal_code", "last_name")  # R10's postal address
 
 
 def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     """Customers sorted by customer_id, numbered (`cix`, the key of every later join), with
     normalized contact points and the problems that R5/R6 report.
 
-    Sorted once here, every output in customer order needs no sort of its own. Emails and key
-    parts take a fast path where the general normalization is plain lower-casing.
+    Sorted once (`load_customers` already sorts them; sorting here would hold two copies), every
+    output in customer order needs no sort of its own. Emails and key parts take a fast path
+    where the general normalization is plain lower-casing.
     """
+    if not customers.get_column("customer_id").is_sorted():
+        customers = customers.sort("customer_id")
     phones = normalize_phones(customers.get_column("phone"), customers.get_column("country"))
-    part = {c: pl.col(f"_key_{c}") for c in KEY_PARTS}
+    part = {c: pl.col(f"_key_{c}") for c in POST_KEY_PARTS}
     contacts = (
         customers.select(
             "customer_id", "customer_type", "first_name", "last_name", "company_name", "phone", "street_address",
@@ -216,7 +220,7 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
             phone_mobile=phones.get_column("mobile"),
             phone_problem=phones.get_column("problem"),
             email_norm=normalize.email_values(customers.get_column("email")),
-            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in KEY_PARTS},
+            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in POST_KEY_PARTS},
         )
         .lazy()
         .with_columns(
@@ -225,13 +229,18 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(
             email_valid=normalize.email_is_valid(pl.col("email_norm")).fill_null(False),
-            name_address_key=normalize.join_key([part[c] for c in KEY_PARTS]),
-            post_key=normalize.join_key([part[c].fill_null("") for c in ("street_address", "postal_code", "last_name")]),
+            post_key=normalize.join_key([part[c].fill_null("") for c in POST_KEY_PARTS]),
         )
-        .drop(f"_key_{c}" for c in KEY_PARTS)
+        .drop(f"_key_{c}" for c in POST_KEY_PARTS)
         .collect(engine=ENGINE)
     )
-    return contacts.sort("customer_id").with_row_index("cix")
+    return contacts.with_row_index("cix")
+
+
+def name_address_keys(contacts: pl.DataFrame) -> pl.Series:
+    """The contract's name-and-address key of each customer (null unless all four parts are present)."""
+    parts = [normalize.key_part_values(contacts.get_column(c)) for c in KEY_PARTS]
+    return contacts.select(normalize.join_key(parts).alias("name_address_key")).to_series()
 
 
 def social_hashes() -> list[pl.Expr]:
@@ -316,8 +325,10 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
         ).unique()
         if keys.height == 0:
             continue
+        # The name-and-address key, the costliest, is made only when a list has such rows.
+        customer_key = name_address_keys(contacts) if column == "name_address_key" else pl.col(column)
         found.append(
-            contacts.select("cix", pl.col(column).alias("_key")).filter(pl.col("_key").is_not_null())
+            contacts.select("cix", customer_key.alias("_key")).filter(pl.col("_key").is_not_null())
             .join(keys, on="_key", how="inner").drop("_key")
         )
     if not found:
@@ -348,8 +359,8 @@ def number_consents(consents: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFr
     return consents.join(contacts.select("customer_id", "cix"), on="customer_id", how="left", maintain_order="left")
 
 
-def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame,
-                    progress: Progress = no_progress, consents: pl.DataFrame | None = None) -> dict[str, pl.LazyFrame]:
+def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
+                    consents: pl.DataFrame | None = None, consume: bool = False) -> dict[str, pl.LazyFrame]:
     """Per campaign channel, one row per customer in customer order with every fact a rule reads
     (see rules.py); joined on `cix`, the customer's number.
 
@@ -365,6 +376,9 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame,
                              config.as_of_date).join(numbers, on="customer_id", how="inner").drop("customer_id")
     progress("matching suppression lists")
     matches = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
+    if consume:  # the build needs the holdings' and lists' rows no more
+        inputs.holdings = release(inputs.holdings) if inputs.holdings else None
+        inputs.lists = {name: release(loaded) for name, loaded in inputs.lists.items()}
     suppressed = matches.group_by("cix", "channel").agg(
         pl.col("detail").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
     )
@@ -411,12 +425,13 @@ def holdout_buckets(config: Config, contacts: pl.DataFrame) -> pl.Series | None:
 
 
 def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
-           consents: pl.DataFrame | None = None) -> dict[str, ChannelDecisions]:
+           consents: pl.DataFrame | None = None, consume: bool = False) -> dict[str, ChannelDecisions]:
     """Every customer × campaign channel decided: R1–R9 in one pass per channel, then R11, then R10.
 
-    `consents`: the log numbered by `number_consents` (numbered here when not given)."""
+    `consents`: the log numbered by `number_consents` (numbered here when not given). `consume`:
+    let go of the holdings' and lists' rows once used."""
     campaign = campaign_of(config)
-    frames = decision_frames(config, inputs, contacts, progress, consents)
+    frames = decision_frames(config, inputs, contacts, progress, consents, consume)
     buckets = holdout_buckets(config, contacts)
     ids = contacts.get_column("customer_id")
     decided = {}
@@ -570,8 +585,8 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     """Everything `audience build` computes, as data.
 
     Each input's frame is let go as soon as what is made from it exists (the customers once the
-    contacts are made, the consent log once it is numbered): at 10M customers these are
-    gigabytes.
+    contacts are made, the consent log once it is numbered, holdings and lists once matched):
+    at 10M customers these are gigabytes.
     """
     inputs = load_inputs(config, allow_stale=allow_stale, progress=progress)
     progress("normalizing contacts")
@@ -581,7 +596,7 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     inputs.consents = release(inputs.consents)
     orphans = orphan_ids(numbered)
     numbered = numbered.drop("customer_id")
-    decided = decide(config, inputs, contacts, progress, numbered)
+    decided = decide(config, inputs, contacts, progress, numbered, consume=True)
     summary = summarize(config, inputs, decided, orphans)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
 
