@@ -389,8 +389,10 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
     if consume:
         inputs.holdings = release(inputs.holdings) if inputs.holdings else None
         inputs.lists = {name: release(loaded) for name, loaded in inputs.lists.items()}
+    # Categorical: the matched lists and keys take a few distinct values, and a row per customer.
     suppressed = matches.group_by("cix", "channel").agg(
-        pl.col("detail").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
+        pl.col("detail").filter(pl.col("kind") == kind).first().cast(pl.Categorical).alias(f"sup_{kind}")
+        for kind in KIND_ORDER
     )
     base = contacts.select(
         "cix", "customer_type", "deceased_date", "paperless",
