@@ -142,3 +142,9 @@ def test_email_fast_path_equals_the_definition(values):
     series = pl.Series(values, dtype=pl.String)
     expected = series.to_frame("v").select(normalize.email(pl.col("v"))).to_series()
     assert normalize.email_values(series).to_list() == expected.to_list()
+
+
+def test_case_folding_table_scanned_at_import_holds_every_extra_fold_of_unicode():
+    import sys
+
+    assert normalize.casefold_extras(normalize.CASEFOLD_SCAN_END) == normalize.casefold_extras(sys.maxunicode + 1)

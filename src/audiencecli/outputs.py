@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Iterable
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from . import __version__
 from .errors import UsageError
@@ -88,6 +87,8 @@ def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> dict:
             if fmt == "parquet":
                 table = chunk.to_arrow(compat_level=pl.CompatLevel.oldest())
                 if writer is None:
+                    import pyarrow.parquet as pq  # only Parquet runs pay for importing it
+
                     writer = pq.ParquetWriter(handle, table.schema, compression="zstd", write_statistics=False)
                 writer.write_table(table)
             else:
