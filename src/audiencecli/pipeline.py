@@ -116,7 +116,7 @@ class BuildResult:
                 pl.lit(None, pl.String).alias("legal_basis")))
         ids = self.contacts.get_column("customer_id")
         frame = pl.concat(rows)
-        return frame.select(customer_id=ids.gather(frame.get_column("cix")), *DECISION_COLUMNS[1:])
+        return frame.with_columns(customer_id=ids.gather(frame.get_column("cix"))).select(DECISION_COLUMNS)
 
 
 def no_progress(_: str) -> None:
