@@ -295,3 +295,16 @@ def test_phonenumbers_is_called_at_most_once_per_distinct_leftover(monkeypatch):
     assert set(calls) == leftovers
     assert max(calls.values()) == 1
     assert len(leftovers) <= 0.05 * len(set(values))
+
+
+def test_valid_means_a_known_number_type_for_every_parsed_number():
+    """The library path asks number_type once instead of is_valid_number and then number_type."""
+    checked = 0
+    for raw, region in varied_numbers(seed=7, count=6000):
+        try:
+            number = phonenumbers.parse(raw, region)
+        except (NumberParseException, TypeError, AttributeError):
+            continue
+        assert phonenumbers.is_valid_number(number) == (phonenumbers.number_type(number) != PhoneNumberType.UNKNOWN), raw
+        checked += 1
+    assert checked > 3000

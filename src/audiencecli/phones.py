@@ -218,10 +218,13 @@ def _with_library(raw: str, region: str) -> tuple[str | None, bool | None, str |
         number = phonenumbers.parse(raw, region)
     except NumberParseException:
         return None, None, UNPARSEABLE
-    if not phonenumbers.is_valid_number(number):
+    # is_valid_number is number_type != UNKNOWN (both classify the number against its region's
+    # patterns; the tests compare with is_valid_number itself): asking once halves the cost.
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         return None, None, NOT_VALID
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    return e164, phonenumbers.number_type(number) in _MOBILE_TYPES, None
+    return e164, kind in _MOBILE_TYPES, None
 
 
 def normalize_phones(raw: pl.Series, region: pl.Series) -> pl.DataFrame:
