@@ -413,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
                     try:
                         res = json.loads(proc.stdout)
                     except json.JSONDecodeError:
-                        checks.append({"size": size, "format": fmt, "summary": f"compare failed: {proc.stderr[-300:]}"})
+                        why = proc.stderr[-300:].strip() or (
+                            "killed (out of memory?)" if proc.returncode < 0 else "no output")
+                        checks.append({"size": size, "format": fmt,
+                                       "summary": f"compare failed (exit {proc.returncode}): {why}"})
                         continue
                     summary = (f"{res['decision_differences']:,} of {res['decisions_a']:,} decisions differ, "
                                f"{res['all_reasons_differences']:,} of {res['all_reasons_compared']:,} all_reasons, "
