@@ -47,6 +47,12 @@ def denied(customer_id: str, channel: str = "all", purpose: str = "all") -> dict
     return {**granted(customer_id, channel, purpose), "status": "denied", "source": "unsubscribe_link"}
 
 
+def read_table(path: Path) -> pl.DataFrame:
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
+    return pl.read_csv(path, infer_schema=False)
+
+
 def varied(campaign: Campaign) -> Campaign:
     """A handful of customers giving sendable rows, several reasons and empty values."""
     campaign.customers = [
@@ -499,6 +505,23 @@ def test_rebuild_with_identical_inputs_gives_byte_identical_tables(campaign, fmt
     second = campaign.build("--format", fmt)
     assert second.exit_code == 0, second.stderr
     assert table_files(second.dir) == before
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_exclusions_written_a_few_customers_at_a_time_hold_the_same_rows(campaign, fmt, monkeypatch):
+    import audiencecli.pipeline
+
+    varied(campaign)
+    whole = campaign.build("--format", fmt)
+    assert whole.exit_code == 0, whole.stderr
+    rows = read_table(whole.dir / f"exclusions.{fmt}")
+    monkeypatch.setattr(audiencecli.pipeline, "CUSTOMERS_PER_CHUNK", 2)
+    chunked = campaign.build("--format", fmt)
+    assert chunked.exit_code == 0, chunked.stderr
+    assert read_table(chunked.dir / f"exclusions.{fmt}").equals(rows)
+    if fmt == "csv":
+        assert (chunked.dir / "exclusions.csv").read_bytes() == (whole.dir / "exclusions.csv").read_bytes()
+    assert rows.height > 4  # several chunks were written
 
 
 # --- atomic replacement --------------------------------------------------------------------

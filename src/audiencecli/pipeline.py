@@ -67,6 +67,11 @@ class Inputs:
         return facts
 
 
+# The exclusions are made and written this many customers at a time (their texts for 10M
+# customers at once would take gigabytes).
+CUSTOMERS_PER_CHUNK = 500_000
+
+
 @dataclass
 class ChannelDecisions:
     """One channel's decisions, in customer order (`cix`: the customer's row in the contacts,
@@ -93,9 +98,9 @@ class BuildResult:
     def channel_tables(self) -> dict[str, pl.DataFrame]:
         return {channel: self.channel_table(channel) for channel in self.config.channels}
 
-    def exclusion_chunks(self, customers_per_chunk: int = 500_000) -> Iterator[pl.DataFrame]:
+    def exclusion_chunks(self, customers_per_chunk: int | None = None) -> Iterator[pl.DataFrame]:
         """The exclusions file's rows in order (customer_id, then channel), a range of customers at a time."""
-        return exclusion_chunks(self.contacts, self.decided, customers_per_chunk)
+        return exclusion_chunks(self.contacts, self.decided, customers_per_chunk or CUSTOMERS_PER_CHUNK)
 
     @property
     def exclusions(self) -> pl.DataFrame:
