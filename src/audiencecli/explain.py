@@ -14,7 +14,7 @@ from .config import HELSINKI, Config
 from .engine import ENGINE
 from .errors import UsageError
 from .pipeline import Inputs, campaign_of, contact_frame, decide, decision_frames, holdout_buckets, social_hashes
-from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule, reasons_text
+from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule
 
 FAIL, PASS, NOT_APPLICABLE, NOT_REACHED = "fail", "pass", "not applicable", "not reached"
 
@@ -68,14 +68,7 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
     campaign = campaign_of(config)
     per_channel = []
     for channel, frame in frames.items():
-        outcome = pl.concat([
-            decided[channel].sendable.select("cix", pl.col("legal_basis").cast(pl.String)),
-            decided[channel].excluded.select(
-                "cix", pl.col("reason_code").cast(pl.String),
-                reasons_text(decided[channel].excluded.get_column("reasons")), pl.col("detail").cast(pl.String),
-                kept_id=ids.gather(decided[channel].excluded.get_column("kept_cix")),
-            ),
-        ], how="diagonal")
+        outcome = decided[channel].as_text(ids)
         per_channel.append(
             frame.filter(pl.col("cix").is_in(chosen_cix)).collect(engine=ENGINE)
             .join(outcome, on="cix", how="left")

@@ -81,6 +81,18 @@ class ChannelDecisions:
     sendable: pl.DataFrame
     excluded: pl.DataFrame
 
+    def as_text(self, ids: pl.Series) -> pl.DataFrame:
+        """Every customer's decision with its texts: cix, reason_code, all_reasons, detail,
+        legal_basis, kept_id (R10's kept customer_id); for explain and small runs."""
+        excluded = self.excluded
+        return pl.concat([
+            self.sendable.select("cix", pl.col("legal_basis").cast(pl.String)),
+            excluded.select(
+                "cix", pl.col("reason_code").cast(pl.String), reasons_text(excluded.get_column("reasons")),
+                pl.col("detail").cast(pl.String), kept_id=ids.gather(excluded.get_column("kept_cix")),
+            ),
+        ], how="diagonal").select("cix", "reason_code", "all_reasons", "detail", "legal_basis", "kept_id")
+
 
 @dataclass
 class BuildResult:
@@ -109,18 +121,9 @@ class BuildResult:
     @property
     def decisions(self) -> pl.DataFrame:
         """Every customer × channel as one frame with the texts (for tests and small runs)."""
-        rows = []
-        for channel, decided in self.decided.items():
-            rows.append(decided.sendable.select(
-                "cix", pl.lit(channel).alias("channel"), pl.lit(None, pl.String).alias("reason_code"),
-                pl.lit(None, pl.String).alias("all_reasons"), pl.lit(None, pl.String).alias("detail"),
-                pl.col("legal_basis").cast(pl.String)))
-            rows.append(decided.excluded.select(
-                "cix", pl.lit(channel).alias("channel"), pl.col("reason_code").cast(pl.String),
-                reasons_text(decided.excluded.get_column("reasons")), pl.col("detail").cast(pl.String),
-                pl.lit(None, pl.String).alias("legal_basis")))
         ids = self.contacts.get_column("customer_id")
-        frame = pl.concat(rows)
+        frame = pl.concat([decided.as_text(ids).with_columns(channel=pl.lit(channel))
+                           for channel, decided in self.decided.items()])
         return frame.with_columns(customer_id=ids.gather(frame.get_column("cix"))).select(DECISION_COLUMNS)
 
 
