@@ -445,12 +445,13 @@ def holdout_buckets(config: Config, contacts: pl.DataFrame) -> pl.Series | None:
 
 
 def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
-           consume: bool = False) -> dict[str, ChannelDecisions]:
+           consume: bool = False, frames: dict[str, pl.LazyFrame] | None = None) -> dict[str, ChannelDecisions]:
     """Every customer × campaign channel decided: R1–R9 in one pass per channel, then R11, then R10.
 
-    `consume`: let go of the consents', holdings' and lists' rows once used (see decision_frames)."""
+    `consume`: let go of the consents', holdings' and lists' rows once used (see decision_frames).
+    `frames`: the decision frames, when the caller has made them already (explain reads them too)."""
     campaign = campaign_of(config)
-    frames = decision_frames(config, inputs, contacts, progress, consume)
+    frames = frames if frames is not None else decision_frames(config, inputs, contacts, progress, consume)
     buckets = holdout_buckets(config, contacts)
     ids = contacts.get_column("customer_id")
     decided = {}
