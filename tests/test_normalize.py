@@ -60,8 +60,11 @@ def test_name_address_key_uses_full_case_folding_and_nfc():
     assert key_parts(["Straße", decomposed, "ΣΊΣΥΦΟΣ"]) == ["strasse", "åberg", "σίσυφοσ"]
 
 
+# Unassigned code points (Cn) are left out: Python's Unicode tables and the regex engine's may be
+# of different Unicode versions (U+113D4 is unassigned to Python 3.11, punctuation to Polars).
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20), min_size=1, max_size=20))
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=["Cs", "Cn"]), max_size=20), min_size=1,
+                max_size=20))
 def test_name_address_key_equals_the_contract_definition(values):
     assert key_parts(values) == [reference_key_part(v) for v in values]
 
@@ -148,3 +151,12 @@ def test_case_folding_table_scanned_at_import_holds_every_extra_fold_of_unicode(
     import sys
 
     assert normalize.casefold_extras(normalize.CASEFOLD_SCAN_END) == normalize.casefold_extras(sys.maxunicode + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(*[st.one_of(st.none(), PLAIN_AND_NOT)] * 4), min_size=1, max_size=20))
+def test_name_address_key_on_columns_equals_the_definition(rows):
+    first, last, street, postal = (pl.Series(list(column), dtype=pl.String) for column in zip(*rows))
+    frame = pl.DataFrame([first.alias("f"), last.alias("l"), street.alias("s"), postal.alias("p")])
+    expected = frame.select(normalize.name_address_key(pl.col("f"), pl.col("l"), pl.col("s"), pl.col("p")))
+    assert normalize.name_address_key_values(first, last, street, postal).to_list() == expected.to_series().to_list()

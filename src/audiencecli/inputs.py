@@ -291,9 +291,7 @@ def _read_parquet(path: Path, label: str, known: tuple[str, ...],
 
 
 def _parquet_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
 def report_rows(table: RawTable, mask: pl.Expr, column: str, message: str, problems: ProblemLog,

@@ -102,6 +102,16 @@ def name_address_key(first: pl.Expr, last: pl.Expr, street: pl.Expr, postal: pl.
     return join_key([key_part(first), key_part(last), key_part(street), key_part(postal)])
 
 
+def name_address_key_values(first: pl.Series, last: pl.Series, street: pl.Series, postal: pl.Series) -> pl.Series:
+    """`name_address_key` on columns, through `key_part_values`; joined a part at a time, so that
+    besides the key only one part's column exists at once (at 10M customers each is ~0.3 GB)."""
+    key = key_part_values(first)
+    for column in (last, street, postal):
+        part = key_part_values(column)
+        key = pl.select(join_key([pl.lit(key), pl.lit(part)])).to_series()
+    return key.alias("name_address_key")
+
+
 def address_problem(street: pl.Expr, postal: pl.Expr, city: pl.Expr, country: pl.Expr) -> pl.Expr:
     """Null for a complete postal address, else why it cannot carry a letter."""
     present = [street.is_not_null(), postal.is_not_null(), city.is_not_null()]

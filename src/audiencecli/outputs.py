@@ -81,8 +81,11 @@ def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> dict:
     Parquet schema; a table always has at least one chunk, perhaps empty). A table of one chunk
     goes through Polars' own Parquet writer, faster than pyarrow's, which appends row groups."""
     chunks = iter(chunks)
-    first = next(chunks)
-    following = next(chunks, None)
+    first, following = next(chunks), next(chunks, None)
+    if following is not None:
+        chunks = itertools.chain([first, following], chunks)
+    else:
+        chunks = iter([first])
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     rows = 0
     with os.fdopen(fd, "wb") as handle:
@@ -93,7 +96,7 @@ def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> dict:
             import pyarrow.parquet as pq  # only runs with many chunks pay for importing it
 
             writer = None
-            for chunk in itertools.chain([first, following], chunks):
+            for chunk in chunks:
                 table = chunk.to_arrow(compat_level=pl.CompatLevel.oldest())
                 writer = writer or pq.ParquetWriter(handle, table.schema, compression="zstd",
                                                     write_statistics=False)
@@ -101,8 +104,7 @@ def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str) -> dict:
                 rows += chunk.height
             writer.close()
         else:
-            for index, chunk in enumerate(itertools.chain([first], [following] if following is not None else [],
-                                                          chunks)):
+            for index, chunk in enumerate(chunks):
                 chunk.write_csv(handle, include_header=index == 0, line_terminator="\n", null_value="")
                 rows += chunk.height
     os.chmod(path, FILE_MODE)

@@ -248,15 +248,9 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     return contacts.with_row_index("cix")
 
 
-def name_address_keys(contacts: pl.DataFrame) -> pl.Series:
-    """The contract's name-and-address key of each customer (null unless all four parts are present).
-
-    Joined a part at a time, so that one part's column exists at once besides the key."""
-    key = normalize.key_part_values(contacts.get_column(KEY_PARTS[0]))
-    for column in KEY_PARTS[1:]:
-        part = normalize.key_part_values(contacts.get_column(column))
-        key = pl.select(normalize.join_key([pl.lit(key), pl.lit(part)])).to_series()
-    return key.alias("name_address_key")
+def name_address_keys(frame: pl.DataFrame) -> pl.Series:
+    """The contract's name-and-address key of each row of customers or of a list."""
+    return normalize.name_address_key_values(*(frame.get_column(c) for c in KEY_PARTS))
 
 
 def social_hashes() -> list[pl.Expr]:
@@ -325,7 +319,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             "customer_id",
             email_norm=normalize.email_values(rows.get_column("email")),
             phone_e164=phones.get_column("e164"),
-            name_address_key=normalize.join_key([normalize.key_part_values(rows.get_column(c)) for c in KEY_PARTS]),
+            name_address_key=name_address_keys(rows),
             channel=pl.when(pl.col("channel").is_null())
             .then(pl.lit(scope, dtype=pl.List(pl.String)))
             .otherwise(pl.concat_list(pl.col("channel"))),
@@ -466,10 +460,7 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
         sendable, duplicates = _dedupe(sendable, ids) if config.dedupe and channel in DUPLICATE_RULE.channels \
             else (sendable, None)
         moved = [f for f in (held_out, duplicates) if f is not None and f.height]
-        if moved:
-            excluded = pl.concat([excluded, *moved]).sort("cix")
-        else:
-            excluded = excluded.sort("cix")
+        excluded = pl.concat([excluded, *moved]).sort("cix")  # the rules' parts come in rule order
         decided[channel] = ChannelDecisions(sendable=sendable.select(*SENDABLE_SCHEMA).cast(SENDABLE_SCHEMA),
                                             excluded=excluded.select(*EXCLUDED_SCHEMA).cast(EXCLUDED_SCHEMA))
     return decided
@@ -537,10 +528,8 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
     customers at a time so that the texts of millions of rows never exist at once."""
     ids = contacts.get_column("customer_id")
     channels = list(decided)
-    total = contacts.height
-    start = 0
-    while True:
-        end = min(start + customers_per_chunk, total)
+    for start in range(0, max(contacts.height, 1), customers_per_chunk):  # an empty run: one empty chunk
+        end = start + customers_per_chunk
         parts = []
         for channel in channels:
             excluded = decided[channel].excluded
@@ -555,9 +544,6 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
             all_reasons=reasons_text(chunk.get_column("reasons")),
             detail=pl.col("detail").cast(pl.String),
         )
-        if end >= total:
-            return
-        start = end
 
 
 def summarize(config: Config, inputs: Inputs, decided: dict[str, ChannelDecisions], orphans: pl.Series) -> dict:
