@@ -113,3 +113,13 @@ def test_explain_shows_the_duplicate_it_lost_to_and_the_holdout_bucket(campaign)
     email = next(c for c in explain(config, load_inputs(config), ["C2"])["C2"].channels if c.channel == "email")
     assert email.evidence["duplicate_of"] == "C1"
     assert email.evidence["holdout_bucket"] is not None
+
+
+def test_explain_shows_year_0000_dates_and_times_which_the_readers_accept(campaign):
+    campaign.customers = [customer("C1", deceased_date="0000-01-01"), customer("C2")]
+    campaign.consents = [consent("C2", "email", "marketing", "denied", at="0000-01-01T00:00:00+00:00")]
+    config = campaign.write()
+    for customer_id, shown in (("C1", "0000-01-01"), ("C2", "0000-01-01T")):
+        result = CliRunner().invoke(app, ["explain", str(config), customer_id, "--json", "--quiet"])
+        assert result.exit_code == 0, result.stderr
+        assert shown in result.stdout and "Traceback" not in result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
+import polars.selectors as cs
 
 from .config import HELSINKI, Config
 from .engine import ENGINE
@@ -88,7 +89,9 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
     order = {c: i for i, c in enumerate(config.channels)}
     as_of = config.as_of.astimezone(HELSINKI).isoformat()
     result: dict[str, Explanation] = {}
-    for row in checked.sort("cix").iter_rows(named=True):
+    # Dates and times are shown as the texts made above: a year-0000 date, which the readers
+    # accept, has no Python equivalent.
+    for row in checked.sort("cix").select(~cs.temporal()).iter_rows(named=True):
         explanation = result.setdefault(row["customer_id"], Explanation(
             customer_id=row["customer_id"], campaign=config.name, purpose=config.purpose, as_of=as_of,
             channels=[]))
