@@ -69,3 +69,30 @@ def test_out_of_range_offsets_and_impossible_dates_are_not_datetimes():
     values = ["2026-12-01T10:00:00+24:00", "2026-02-30T10:00:00", "2026-12-01T25:00:00", "2026-12-01X10:00:00",
               "30.2.2026 10.00", "1.12.2026 24.00", "1.12.2026 10.5", "1.12.26 10.05"]
     assert parse_datetime(pl.Series(values)).to_list() == [None] * len(values)
+
+
+@st.composite
+def near_iso(draw) -> str:
+    """A plain ISO spelling with one character replaced: the fast path must not accept what the
+    general reader refuses, nor read differently what it accepts."""
+    moment = draw(moments).replace(microsecond=0)
+    text = spell(moment, draw(st.sampled_from(["T", " "])), draw(offsets))
+    at = draw(st.integers(min_value=0, max_value=len(text) - 1))
+    return text[:at] + draw(st.sampled_from("0123456789-+:T .Z9")) + text[at + 1:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(near_iso(), st.builds(lambda m, off: spell(m.replace(microsecond=0), "T", off), moments,
+                                               offsets)), min_size=1, max_size=20))
+def test_strings_shaped_almost_like_plain_datetimes_read_as_the_general_reader_reads_them(values):
+    general = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(_parse_datetime_slow(
+        pl.col("v").str.extract_groups(ISO_DATETIME), pl.col("v").str.extract_groups(FINNISH_DATETIME))).to_series()
+    # Compared as microseconds: year 0000 is a date to both readers but not to Python.
+    assert parse_datetime(pl.Series(values, dtype=pl.String)).dt.epoch("us").to_list() \
+        == general.dt.epoch("us").to_list()
+
+
+def test_signs_and_out_of_range_fields_in_fixed_positions_are_not_plain_datetimes():
+    values = ["+026-12-01T10:00:00", "2026-12-01T+1:00:00", "2026-12-01T10:-0:00", "2026-12-01T10:00:60",
+              "2026-12-01T10:00:00+1:000", "2026-12-01T10:00:00+10:60", "2026-12-01T10:00:00-24:00"]
+    assert parse_datetime(pl.Series(values)).to_list() == general_reader(values)

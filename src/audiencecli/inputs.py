@@ -38,6 +38,8 @@ ISO_DATETIME = (
     r"\s*(?<z>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
 )
 FINNISH_PLAIN_DATETIME = r"^\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}\.\d{2}$"
+# ISO with seconds, no fraction, `T` or a space, optionally a `+hh:mm` offset: every character checked.
+ISO_PLAIN_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[+-][0-9]{2}:[0-9]{2})?$"
 FINNISH_DATETIME = (
     r"^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{4})"
     r"(?:\s+(?:klo\s+)?(?<H>\d{1,2})[.:](?<M>\d{2})(?:[.:](?<S>\d{2}))?)?$"
@@ -435,40 +437,49 @@ def parse_date(values: pl.Series) -> pl.Series:
 def parse_datetime(values: pl.Series) -> pl.Series:
     """ISO 8601 or Finnish datetimes as UTC instants; naive times are Europe/Helsinki.
 
-    The fast path reads the plain ISO spellings (seconds, no fraction); the rest go through the
-    general reader, which handles offsets, fractions, Finnish forms and bare dates.
+    The fast path reads the plain spellings: ISO `2026-12-01T14:05:00` (or with a space), with or
+    without a `+02:00` offset, as integers from fixed positions once one pattern has vouched for
+    every character; and Finnish `1.12.2026 14.05`. The rest go through the general reader, which
+    handles other offsets, fractions, the other Finnish forms and bare dates.
     """
     value = pl.col("v")
-    separator = value.str.slice(10, 1)
-    # `2026-12-01T14:05:00` and `2026-12-01 14:05:00`, with or without a `+02:00` offset: read as
-    # one spelling (date, space, time) from fixed positions; anything else goes to the general reader.
-    plain = pl.concat_str(value.str.slice(0, 10), pl.lit(" "), value.str.slice(11, 8)).str.to_datetime(
-        "%Y-%m-%d %H:%M:%S", time_unit="us", strict=False, exact=True)
-    plain = pl.when(separator.is_in(["T", " "])).then(plain)
-    length = value.str.len_bytes()
-    offset = value.str.slice(19, 6)
-    offset_minutes = offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 \
-        + offset.str.slice(4, 2).cast(pl.Int64, strict=False)
-    offset_ok = offset.str.slice(0, 1).is_in(["+", "-"]) & (offset.str.slice(3, 1) == ":") \
-        & (offset.str.slice(1, 2) <= "23") & (offset.str.slice(4, 2) <= "59")
-    signed = pl.when(offset.str.slice(0, 1) == "-").then(-offset_minutes).otherwise(offset_minutes)
-    with_offset = (plain - pl.duration(minutes=signed)).dt.replace_time_zone("UTC")
-    # The plainest Finnish spelling, `1.12.2026 14.05`, the same way.
-    finnish = pl.when(value.str.contains(FINNISH_PLAIN_DATETIME)).then(
-        value.str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True))
-    naive = pl.when(length == 19).then(plain).otherwise(finnish)
-    offset_read, naive_read = values.to_frame("v").select(
-        pl.when((length == 25) & offset_ok).then(with_offset).alias("offset"), naive.alias("naive")).get_columns()
-    fast = offset_read.fill_null(_helsinki_hours_to_utc(naive_read))
+    # Each piece is read once into a column of its own, then combined.
+    pieces = values.to_frame("v").select(
+        plain=value.str.contains(ISO_PLAIN_DATETIME),
+        finnish=value.str.contains(FINNISH_PLAIN_DATETIME),
+        day=value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False, exact=True).cast(pl.Int64),
+        minus=value.str.slice(19, 1) == "-",
+        has_offset=value.str.len_bytes() == 25,
+        **{name: value.str.slice(start, 2).cast(pl.Int64, strict=False)  # digits, as the pattern vouched
+           for name, start in (("H", 11), ("M", 14), ("S", 17), ("oh", 20), ("om", 23))},
+    )
+    seconds = pl.col("day") * 86_400 + pl.col("H") * 3_600 + pl.col("M") * 60 + pl.col("S")
+    plain = pl.col("plain") & (pl.col("H") <= 23) & (pl.col("M") <= 59) & (pl.col("S") <= 59)
+    offset_ok = pl.col("has_offset") & (pl.col("oh") <= 23) & (pl.col("om") <= 59)
+    offset = pl.when(pl.col("minus")).then(-60).otherwise(60) * (pl.col("oh") * 60 + pl.col("om"))
+    wall_us, utc_us, finnish = pieces.select(
+        pl.when(plain & ~pl.col("has_offset")).then(seconds * 1_000_000).alias("wall"),
+        pl.when(plain & offset_ok).then((seconds - offset) * 1_000_000).alias("utc"),
+        "finnish",
+    ).get_columns()
+    del pieces
+    naive = wall_us.cast(pl.Datetime("us"))
+    finnish_at = finnish.arg_true()
+    if finnish_at.len():
+        read = values.gather(finnish_at).str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True)
+        naive = naive.scatter(finnish_at, read)
+    fast = utc_us.cast(pl.Datetime("us", "UTC")).fill_null(_helsinki_hours_to_utc(naive))
     return _with_fast_path(values, fast, (ISO_DATETIME, FINNISH_DATETIME), _parse_datetime_slow)
 
 
 def _helsinki_hours_to_utc(naive: pl.Series) -> pl.Series:
     """`_helsinki_to_utc` on a column, with the time-zone lookup done once per distinct hour:
     Helsinki's offset changes only on whole hours, so the offset of an hour is that of its values."""
-    hours = naive.dt.truncate("1h").alias("hour")
-    offsets = hours.unique().drop_nulls().to_frame().with_columns(
-        offset=_helsinki_to_utc(pl.col("hour")).dt.epoch("us") - pl.col("hour").dt.epoch("us"))
+    hour_us = 3_600_000_000
+    hours = (naive.dt.epoch("us") // hour_us).alias("hour")
+    offsets = hours.drop_nulls().unique().to_frame().with_columns(
+        offset=_helsinki_to_utc((pl.col("hour") * hour_us).cast(pl.Datetime("us"))).dt.epoch("us")
+        - pl.col("hour") * hour_us)
     offset = hours.to_frame().join(offsets, on="hour", how="left", maintain_order="left").get_column("offset")
     return (naive.dt.epoch("us") + offset).cast(pl.Datetime("us", "UTC")).alias(naive.name)
 
