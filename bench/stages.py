@@ -5,7 +5,7 @@
 
 Runs `pipeline.build` on the campaign (as `audience build` does, without writing files), then
 makes the channel tables and the exclusions as the writer would, and prints after each stage
-the seconds it took, the process's resident memory and its peak so far. The stage names are
+the seconds it took (wall and CPU), the process's resident memory and its peak so far. The stage names are
 the build's own progress messages: "before X" is printed when X starts, so its time is that of
 the stage before.
 """
@@ -20,6 +20,7 @@ from audiencecli import pipeline
 from audiencecli.config import load_config
 
 _started = time.perf_counter()
+_cpu_started = time.process_time()
 
 
 def resident_gb() -> float:
@@ -28,11 +29,12 @@ def resident_gb() -> float:
 
 
 def lap(message: str) -> None:
-    global _started
-    now = time.perf_counter()
+    global _started, _cpu_started
+    now, cpu = time.perf_counter(), time.process_time()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-    print(f"{now - _started:7.2f} s   RSS {resident_gb():5.2f} GB   peak {peak:5.2f} GB   {message}", flush=True)
-    _started = now
+    print(f"{now - _started:7.2f} s  CPU {cpu - _cpu_started:6.2f} s   RSS {resident_gb():5.2f} GB   "
+          f"peak {peak:5.2f} GB   {message}", flush=True)
+    _started, _cpu_started = now, cpu
 
 
 def main(argv: list[str]) -> int:

@@ -100,7 +100,8 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> 
     # Values are trimmed and empty ones made null, column by column only where some value needs
     # it (a clean file's columns are kept as they are, not copied).
     needs = frame.select(
-        *[(pl.col(c).str.contains(r"^\s|\s$") | (pl.col(c) == "")).any().alias(c) for c in keep]
+        *[((pl.col(c).str.strip_chars() != pl.col(c)) | (pl.col(c).str.len_bytes() == 0)).any().alias(c)
+          for c in keep]
     ).row(0, named=True) if keep and frame.height else {}
     frame = frame.with_columns(
         *[_clean_text(c) for c in keep if needs.get(c)],

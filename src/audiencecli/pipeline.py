@@ -405,6 +405,7 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
     ).join(holders, on="cix", how="left", maintain_order="left").with_columns(
         has_holding=pl.col("holding_line").is_not_null()
     )
+    consents_of, suppressed_of = _by_channel(consents, config.channels), _by_channel(suppressed, config.channels)
     frames = {}
     for channel in config.channels:
         problem, key = _channel_contact(channel)
@@ -415,12 +416,17 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
                 problem.alias("contact_problem"),
                 (key if key is not None else pl.lit(None, pl.String)).alias("dedupe_key"),
             )
-            .join(consents.lazy().filter(pl.col("channel") == channel).drop("channel"), on="cix",
-                  how="left", maintain_order="left")
-            .join(suppressed.lazy().filter(pl.col("channel") == channel).drop("channel"), on="cix",
-                  how="left", maintain_order="left")
+            .join(consents_of[channel].lazy(), on="cix", how="left", maintain_order="left")
+            .join(suppressed_of[channel].lazy(), on="cix", how="left", maintain_order="left")
         )
     return frames
+
+
+def _by_channel(frame: pl.DataFrame, channels: tuple[str, ...]) -> dict[str, pl.DataFrame]:
+    """A frame's rows per channel (without the channel column), split in one pass."""
+    parts = frame.partition_by("channel", as_dict=True, include_key=False)
+    empty = frame.drop("channel").clear()
+    return {channel: parts.get((channel,), empty) for channel in channels}
 
 
 DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis")
