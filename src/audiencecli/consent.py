@@ -11,6 +11,7 @@ CONSENT_PURPOSES = ("marketing", "service", "survey")
 
 
 STATE_TYPE = pl.Enum(("granted", "denied"))
+WILDCARD = -1  # the place of a channel-`all` event: every campaign channel
 
 
 def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose: str,
@@ -36,26 +37,32 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
     if purpose not in CONSENT_PURPOSES or not channels:
         return pl.DataFrame(schema=schema)
     as_of_utc = as_of.astimezone(dt.timezone.utc)
-    campaign_channel = pl.Enum(channels)
+    # Each event's campaign channel as a number, read from its channel's enum code: the channel's
+    # place in the campaign, WILDCARD for `all`, null for a channel the campaign does not use.
+    place_of_code = pl.Series([
+        channels.index(name) if name in channels else (WILDCARD if name == "all" else None)
+        for name in consents.schema["channel"].categories
+    ], dtype=pl.Int8)
     events = consents.lazy().with_row_index("_event").filter(
         pl.col("cix").is_not_null(),
         pl.col("recorded_at") <= pl.lit(as_of_utc).dt.cast_time_unit("us"),
-        pl.col("purpose").cast(pl.String).is_in([purpose, "all"]),
-        pl.col("channel").cast(pl.String).is_in([*channels, "all"]),
+        pl.col("purpose").is_in([purpose, "all"]),
     ).select(
-        "cix", pl.col("channel").cast(pl.String), "_event",
+        "cix", "_event",
+        place=pl.lit(place_of_code).gather(pl.col("channel").to_physical()),
         rank=pl.col("recorded_at").dt.epoch("us") * 2 + pl.col("denied").cast(pl.Int64),
-    )
+    ).filter(pl.col("place").is_not_null())
     # A wildcard event stands for itself on every campaign channel.
-    wildcard = events.filter(pl.col("channel") == "all").drop("channel").join(
-        pl.LazyFrame({"channel": list(channels)}), how="cross").select("cix", "channel", "_event", "rank")
-    specific = events.filter(pl.col("channel") != "all")
-    slot = pl.col("cix").cast(pl.UInt64) * len(channels) + pl.col("channel").cast(campaign_channel).to_physical()
+    wildcard = events.filter(pl.col("place") == WILDCARD).drop("place").join(
+        pl.LazyFrame({"place": range(len(channels))}, schema={"place": pl.Int8}), how="cross")
+    specific = events.filter(pl.col("place") != WILDCARD)
+    slot = pl.col("cix").cast(pl.UInt64) * len(channels) + pl.col("place").cast(pl.UInt64)
     winners = (
-        pl.concat([specific, wildcard])
+        pl.concat([specific, wildcard], how="diagonal")
         .select(slot.alias("_slot"), "_event", "rank")
         .sort("_slot", "rank", "_event", descending=[False, True, False])
-        .filter(pl.col("_slot").is_first_distinct())
+        # Sorted by slot: a slot's first row is where the slot changes (no hash set needed).
+        .filter(pl.col("_slot").ne_missing(pl.col("_slot").shift(1)))
         .collect(engine=ENGINE)
     )
     won = consents.select("denied", "recorded_at", "source", "_line", "channel", "purpose")[winners["_event"]]
