@@ -31,6 +31,8 @@ CHANNEL_COLUMNS = {
 }
 EXCLUSION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail")
 KIND_ORDER = tuple(LIST_KIND_CODES)
+KIND_TYPE = pl.Enum(KIND_ORDER)
+CHANNEL_ORDER = pl.Enum(CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -210,9 +212,11 @@ FEW_VALUES = ("customer_type", "country", "language", "business_role")
 POST_KEY_PARTS = ("street_address", "postal_code", "last_name")  # R10's postal address
 
 
-def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
+def contact_frame(customers: pl.DataFrame, *, name_address_key: bool = False) -> pl.DataFrame:
     """Customers sorted by customer_id, numbered (`cix`, the key of every later join), with
-    normalized contact points and the problems that R5/R6 report.
+    normalized contact points and the problems that R5/R6 report; with `name_address_key` also
+    the contract's name-and-address key (lists that have such rows match on it), made from the
+    same normalized parts as the postal key.
 
     Sorted once (`load_customers` already sorts them; sorting here would hold two copies), every
     output in customer order needs no sort of its own. Emails and key parts take a fast path
@@ -230,7 +234,8 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
             phone_mobile=phones.get_column("mobile"),
             phone_problem=phones.get_column("problem"),
             email_norm=normalize.email_values(customers.get_column("email")),
-            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in POST_KEY_PARTS},
+            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c))
+               for c in (KEY_PARTS if name_address_key else POST_KEY_PARTS)},
         )
         .lazy()
         .with_columns(
@@ -240,12 +245,20 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             email_valid=normalize.email_is_valid(pl.col("email_norm")).fill_null(False),
             post_key=normalize.join_key([part[c].fill_null("") for c in POST_KEY_PARTS]),
+            **({"name_address_key": normalize.join_key([pl.col(f"_key_{c}") for c in KEY_PARTS])}
+               if name_address_key else {}),
         )
-        .drop(f"_key_{c}" for c in POST_KEY_PARTS)
+        .drop(f"_key_{c}" for c in (KEY_PARTS if name_address_key else POST_KEY_PARTS))
         .with_columns(pl.col(c).cast(pl.Categorical) for c in FEW_VALUES)
         .collect(engine=ENGINE)
     )
     return contacts.with_row_index("cix")
+
+
+def lists_need_name_address_key(lists: dict[str, Loaded]) -> bool:
+    """Whether some list has a row with all four name-and-address parts (it may match on them)."""
+    return any(loaded.frame.select(pl.all_horizontal(pl.col(c).is_not_null() for c in KEY_PARTS).any()).item()
+               for loaded in lists.values() if loaded.frame.height)
 
 
 def name_address_keys(frame: pl.DataFrame) -> pl.Series:
@@ -297,15 +310,20 @@ SUPPRESSION_KEYS = (  # (key type, normalized key column of lists and of contact
 
 def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str, Loaded],
                         warnings: list[str]) -> pl.DataFrame:
-    """(cix, channel, kind, detail) for every customer a list suppresses on a channel.
+    """Per (cix, channel) on which some list suppresses the customer, the evidence of each list
+    kind: `sup_<kind>`, the matched lists and key types (`name (key type)`, sorted, joined with
+    `, `), null when no list of that kind matched.
 
     The rows of every list, one per channel they stand for, are matched together: one join of
-    the customers per key type, however many lists there are.
+    the customers per key type, however many lists there are. A match is carried as the number
+    of its text (numbered in text order), and made text once per distinct evidence.
     """
+    specs = [spec for spec in config.applying_lists() if spec.name in lists]
+    # Match texts (`name (key type)`) numbered in text order, so that sorting numbers sorts texts.
+    texts = sorted({f"{spec.name} ({key_type})" for spec in specs for key_type, _ in SUPPRESSION_KEYS})
+    number = {text: i for i, text in enumerate(texts)}
     keyed = []
-    for spec in config.applying_lists():
-        if spec.name not in lists:
-            continue
+    for list_number, spec in enumerate(specs):
         rows = lists[spec.name].frame
         scope = [c for c in spec.channels if c in config.channels]
         phones = normalize_phones(rows.get_column("phone"), pl.Series(["FI"] * rows.height, dtype=pl.String))
@@ -323,36 +341,39 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             channel=pl.when(pl.col("channel").is_null())
             .then(pl.lit(scope, dtype=pl.List(pl.String)))
             .otherwise(pl.concat_list(pl.col("channel"))),
-            kind=pl.lit(spec.kind),
-            name=pl.lit(spec.name),
-        ).explode("channel").filter(pl.col("channel").is_in(scope)))
-    found = []
-    rows = pl.concat(keyed) if keyed else None
-    for key_type, column in SUPPRESSION_KEYS if rows is not None else ():
+            kind=pl.lit(spec.kind, dtype=KIND_TYPE),
+            list_number=pl.lit(list_number, dtype=pl.UInt32),
+        ).explode("channel").filter(pl.col("channel").is_in(scope)).with_columns(pl.col("channel").cast(CHANNEL_ORDER)))
+    rows = pl.concat(keyed) if keyed else pl.DataFrame()
+    hits = []
+    for key_type, column in SUPPRESSION_KEYS if rows.height else ():
+        match_of_list = pl.Series([number[f"{spec.name} ({key_type})"] for spec in specs], dtype=pl.UInt32)
         keys = rows.filter(pl.col(column).is_not_null()).select(
-            pl.col(column).alias("_key"), "channel", "kind",
-            match=pl.concat_str(pl.col("name"), pl.lit(f" ({key_type})")),
+            pl.col(column).alias("_key"), "channel", "kind", match=pl.lit(match_of_list).gather("list_number"),
         ).unique()
         if keys.height == 0:
             continue
-        # The name-and-address key, the costliest, is made only when a list has such rows.
-        customer_key = name_address_keys(contacts) if column == "name_address_key" else pl.col(column)
-        found.append(
+        # The name-and-address key: made with the contacts when a list has such rows (see build).
+        customer_key = name_address_keys(contacts) if column not in contacts.columns else pl.col(column)
+        hits.append(
             contacts.select("cix", customer_key.alias("_key")).filter(pl.col("_key").is_not_null())
             .join(keys, on="_key", how="inner").drop("_key")
         )
-    if not found:
-        return pl.DataFrame(schema={"cix": pl.UInt32, "channel": pl.String, "kind": pl.String,
-                                    "detail": pl.String})
-    # Nearly every (customer, channel, kind) is matched once: the matches of those are their
-    # detail as they are, and only the few matched several times are sorted and joined.
-    hits = pl.concat(found).unique()
+    if not hits:
+        return pl.DataFrame(schema={"cix": pl.UInt32, "channel": pl.String,
+                                    **{f"sup_{kind}": pl.Categorical for kind in KIND_ORDER}})
+    # Nearly every (customer, channel, kind) is matched once: the evidence of those is the one
+    # match's text; only the few matched several times have their matches sorted and joined.
     group = ["cix", "channel", "kind"]
-    counted = hits.group_by(group).agg(pl.len().alias("_n"), pl.col("match").first().alias("detail"))
-    several = counted.filter(pl.col("_n") > 1).select(group)
-    joined = hits.join(several, on=group, how="semi").group_by(group).agg(
-        pl.col("match").sort().str.join(", ").alias("detail"))
-    return pl.concat([counted.filter(pl.col("_n") == 1).drop("_n"), joined])
+    counted = pl.concat(hits).unique().group_by(group).agg(pl.len().alias("_n"), pl.col("match").first())
+    text_of = pl.Series(texts, dtype=pl.String)
+    single = counted.filter(pl.col("_n") == 1).select(*group, text=pl.lit(text_of).gather("match"))
+    several = pl.concat(hits).join(counted.filter(pl.col("_n") > 1).select(group), on=group, how="semi") \
+        .unique().sort("match").group_by(group).agg(text=pl.lit(text_of).gather("match").str.join(", "))
+    detailed = pl.concat([single, several]).with_columns(pl.col("text").cast(pl.Categorical))
+    return detailed.group_by("cix", "channel").agg(
+        pl.col("text").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
+    ).with_columns(pl.col("channel").cast(pl.String))
 
 
 def campaign_of(config: Config) -> Campaign:
@@ -387,15 +408,10 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
     holders = active_holders(inputs.holdings.frame if inputs.holdings else None, config.product_group,
                              config.as_of_date).join(numbers, on="customer_id", how="inner").drop("customer_id")
     progress("matching suppression lists")
-    matches = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
+    suppressed = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
     if consume:
         inputs.holdings = release(inputs.holdings) if inputs.holdings else None
         inputs.lists = {name: release(loaded) for name, loaded in inputs.lists.items()}
-    # Categorical: the matched lists and keys take a few distinct values, and a row per customer.
-    suppressed = matches.group_by("cix", "channel").agg(
-        pl.col("detail").filter(pl.col("kind") == kind).first().cast(pl.Categorical).alias(f"sup_{kind}")
-        for kind in KIND_ORDER
-    )
     base = contacts.select(
         "cix", "customer_type", "deceased_date", "paperless",
         (pl.col("customer_type").eq("business") & pl.col("business_role").is_in(config.business_roles))
@@ -406,6 +422,7 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
         has_holding=pl.col("holding_line").is_not_null()
     )
     consents_of, suppressed_of = _by_channel(consents, config.channels), _by_channel(suppressed, config.channels)
+    del consents, suppressed  # their parts per channel are copies
     frames = {}
     for channel in config.channels:
         problem, key = _channel_contact(channel)
@@ -495,22 +512,19 @@ def _hold_out(sendable: pl.DataFrame, buckets: pl.Series | None,
 def _dedupe(sendable: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     """R10: among rows still sendable, the smallest customer_id per contact point is kept.
 
-    Rows are in customer order, so the kept one is the first of its contact point.
+    Rows are in customer order, so the kept one is the smallest number (`cix`) of its contact
+    point. One grouping finds the contact points shared by several rows; only their rows are
+    looked at again.
     """
-    keyed = sendable.with_columns(
-        duplicate=pl.col("dedupe_key").is_not_null() & ~pl.col("dedupe_key").is_first_distinct(),
-    )
-    rows = keyed.filter(pl.col("dedupe_key").is_not_null()).with_columns(
-        kept_cix=pl.col("cix").first().over("dedupe_key")
-    ).filter("duplicate")
+    keyed = sendable.filter(pl.col("dedupe_key").is_not_null())
+    shared = keyed.group_by("dedupe_key").agg(kept_cix=pl.col("cix").min(), _n=pl.len()).filter(pl.col("_n") > 1)
+    rows = keyed.join(shared.drop("_n"), on="dedupe_key", how="inner").filter(pl.col("cix") != pl.col("kept_cix")) \
+        .sort("cix")
     rows = rows.with_columns(kept_customer_id=ids.gather(rows.get_column("kept_cix")))
     duplicates = _moved(rows, DUPLICATE_RULE.code,
                         pl.format("same contact as kept customer_id {}", pl.col("kept_customer_id")),
                         pl.col("kept_cix"))
-    return keyed.filter(~pl.col("duplicate")).drop("duplicate"), duplicates
-
-
-CHANNEL_ORDER = pl.Enum(CHANNELS)
+    return sendable.filter(~pl.col("cix").is_in(rows.get_column("cix").implode())), duplicates
 
 
 def channel_table(contacts: pl.DataFrame, channel: str, sendable: pl.DataFrame) -> pl.DataFrame:
@@ -602,13 +616,14 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     """
     inputs = load_inputs(config, allow_stale=allow_stale, progress=progress)
     progress("normalizing contacts")
-    contacts = contact_frame(inputs.customers.frame)
+    contacts = contact_frame(inputs.customers.frame, name_address_key=lists_need_name_address_key(inputs.lists))
     inputs.customers = release(inputs.customers)
     numbered = number_consents(inputs.consents.frame, contacts)
     orphans = orphan_ids(numbered)
     inputs.consents = replace(inputs.consents, frame=numbered.drop("customer_id"))
     del numbered
     decided = decide(config, inputs, contacts, progress, consume=True)
+    contacts = contacts.drop("name_address_key", strict=False)  # only the lists matched on it
     summary = summarize(config, inputs, decided, orphans)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
 
