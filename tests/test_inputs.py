@@ -789,6 +789,22 @@ def test_duplicate_customer_id_after_trimming_is_data_error(tmp_path):
     assert_data_error(build(tmp_path, customers=customers), "customers.csv", 4, "customer_id")
 
 
+def test_duplicate_customer_ids_far_apart_are_both_named(tmp_path):
+    customers = "customer_id,customer_type\nC5,private\n" + "".join(f"C{i},private\n" for i in range(6, 30)) \
+        + "C5,private\n"
+    run = build(tmp_path, customers=customers)
+    assert_data_error(run, "customers.csv", 2, "customer_id")
+    assert_data_error(run, "customers.csv", 27, "customer_id")
+
+
+def test_customer_problems_are_listed_in_file_order_whatever_the_ids(tmp_path):
+    rows = "".join(f"C{99 - i:02d},private,XX1\n" for i in range(30))  # ids descending, every country wrong
+    run = build(tmp_path, customers="customer_id,customer_type,country\n" + rows)
+    assert run.exit_code == 3, run.stderr
+    listed = [int(n) for n in re.findall(r"customers\.csv:(\d+):", run.stderr)]
+    assert listed == list(range(2, 2 + len(listed))) and len(listed) >= 10
+
+
 def test_missing_customer_id_is_data_error(tmp_path):
     customers = TWO_CUSTOMERS + ",private,Cecilia,Cederberg,cecilia@example.fi\n"
     assert_data_error(build(tmp_path, customers=customers), "customers.csv", 4, "customer_id")

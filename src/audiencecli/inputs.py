@@ -304,7 +304,9 @@ def report_rows(table: RawTable, mask: pl.Expr, column: str, message: str, probl
     if bad.height == 0:
         return
     show_value = quote and column not in CONTACT_COLUMNS
-    rows = bad.head(MAX_EXAMPLES).select(LINE, pl.col(column) if column in bad.columns else pl.lit(None))
+    # The first few in file order (a frame may be sorted otherwise, as customers are by id).
+    rows = bad.select(LINE, pl.col(column) if column in bad.columns else pl.lit(None)) \
+        .bottom_k(MAX_EXAMPLES, by=LINE).sort(LINE)
     listed = [
         Problem(file=table.label, line=line, column=column, message=message,
                 value=(value if show_value and value is not None else None))
@@ -547,10 +549,12 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         birth_date_parsed=parse_date(table.frame.get_column("birth_date")),
         deceased_date_parsed=parse_date(table.frame.get_column("deceased_date")),
         paperless_parsed=parse_bool("paperless"),
-    )
+    ).sort("customer_id")  # every output is in customer order; sorted here, while nothing else is held
     checks = RowChecks(RawTable(table.label, frame, table.sha256, table.columns_found, table.unknown_columns))
     checks.add(pl.col("customer_id").is_null(), "customer_id", "customer_id is missing")
-    duplicated = pl.col("customer_id").is_not_null() & pl.col("customer_id").is_duplicated()
+    same_as_neighbour = pl.col("customer_id").eq(pl.col("customer_id").shift(1)) \
+        | pl.col("customer_id").eq(pl.col("customer_id").shift(-1))
+    duplicated = pl.col("customer_id").is_not_null() & same_as_neighbour  # sorted by id: duplicates are adjacent
     checks.add(duplicated, "customer_id", "duplicate customer_id")
     checks.add(pl.col("customer_type").is_null(), "customer_type",
                 "customer_type is missing; expected private or business")
@@ -575,7 +579,7 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         pl.col("paperless_parsed").alias("paperless"),
         "business_role",
         LINE,
-    ).sort("customer_id")  # every output is in customer order; sorted here, while nothing else is held
+    )
     return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
 
 
