@@ -224,9 +224,10 @@ separated_digits = st.lists(
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["", "0", "00", "+", "+358", "00358", "+358 (0)", "358", "+46", "(0"]),
+            st.sampled_from(["", "0", "00", "+", "+358", "00358", "+358 (0)", "358", "+46", "(0",
+                             "+46 (0)", "+372", "+372 0", "+4", "+37"]),
             separated_digits,
-            st.sampled_from(["FI", "AX", "SE", "US", "ZZ"]),
+            st.sampled_from(["FI", "AX", "SE", "EE", "US", "ZZ"]),
         ),
         min_size=1,
         max_size=40,
@@ -234,6 +235,91 @@ separated_digits = st.lists(
 )
 def test_agrees_with_phonenumbers_on_generated_strings(items):
     assert_agrees([(prefix + body, region) for prefix, body, region in items])
+
+
+SE_NATIONAL_STARTS = (
+    ["70", "72", "73", "76", "79", "71", "74", "75", "77", "78"]
+    + ["8", "11", "13", "31", "40", "46", "90", "18", "60", "63"]
+    + ["20", "900", "939", "99", "254", "673", "10", "649", "0", "1", "2", "9"]
+)
+EE_NATIONAL_STARTS = (
+    ["5", "51", "55", "56", "81", "82", "83", "84", "89"]
+    + ["32", "33", "6", "61", "7", "71", "88", "70"]
+    + ["800", "8000", "900", "40", "0", "1", "2", "3", "4", "9"]
+)
+
+
+def international_variant(rng, country_code, nsn):
+    """A national number written after "+" and the country code, the ways people type it."""
+    split = rng.randint(1, min(3, len(nsn)))
+    area, local = nsn[:split], nsn[split:]
+    style = rng.randrange(8)
+    if style == 0:
+        return f"+{country_code}{nsn}"
+    if style == 1:
+        return f"+{country_code} {area} {with_separators(rng, local)}"
+    if style == 2:
+        return f"+{country_code} (0){area} {local}"
+    if style == 3:
+        return f"+{country_code} (0{area}) {with_separators(rng, local)}"
+    if style == 4:
+        return with_separators(rng, f"+{country_code}0{nsn}")
+    if style == 5:
+        return f"+{country_code}-{area}-{local}"
+    if style == 6:
+        return f"+{country_code} {rng.choice(['00', '(00)', '0 0'])}{nsn}"
+    return f"+{country_code}.{area}.{local}"
+
+
+def international_numbers(seed=20240602, count=3000):
+    rng = random.Random(seed)
+    values = []
+    plausible = [(46, "7", 9), (46, "8", 8), (46, "8", 9), (46, "31", 9), (372, "5", 7), (372, "5", 8), (372, "6", 7)]
+    for _ in range(count):
+        country_code, starts = rng.choice([(46, SE_NATIONAL_STARTS), (372, EE_NATIONAL_STARTS)])
+        start = rng.choice(starts)
+        length = rng.choices(range(1, 15), weights=[2, 1, 1, 2, 3, 6, 10, 10, 10, 6, 3, 2, 1, 1])[0]
+        if rng.random() < 0.4:
+            country_code, start, length = rng.choice(plausible)
+        elif rng.random() < 0.1:  # too short or too long to parse
+            start, length = "", rng.choice([1, 18, 19])
+        nsn = (start + "".join(rng.choice("0123456789") for _ in range(length)))[: max(length, len(start))]
+        region = rng.choice(["FI", "SE", "EE", "AX", "US", "ZZ"])
+        values.append((international_variant(rng, country_code, nsn), region))
+    return values
+
+
+def test_agrees_with_phonenumbers_on_swedish_and_estonian_international_numbers():
+    expected = assert_agrees(international_numbers())
+    outcomes = Counter(problem or ("mobile" if mobile else "not mobile") for _, mobile, problem in expected)
+    assert len(outcomes) == 4 and min(outcomes.values()) > 20, outcomes
+
+
+def test_agrees_with_phonenumbers_on_every_se_and_ee_prefix():
+    pairs = [
+        (f"{form}{start}{tail}", region)
+        for start in [str(d) for d in range(10)] + [f"{d}{e}" for d in range(10) for e in range(10)]
+        for tail in ["", "1", "12345", "123456", "1234567", "12345678", "123456789", "1234567890"]
+        for form, region in [("+46", "FI"), ("+46 (0)", "SE"), ("+372", "EE"), ("+372 0", "FI")]
+    ]
+    assert_agrees(pairs)
+
+
+def test_agrees_with_phonenumbers_on_example_numbers_of_every_country():
+    """Each country code's example numbers, and near misses, in "+" form: whichever countries the
+    fast path takes on, its answers are the library's."""
+    rng = random.Random(11)
+    pairs = []
+    for country_code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        for kind in PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(regions[0], kind)
+            if example is None or example.country_code != country_code:
+                continue
+            nsn = phonenumbers.national_significant_number(example)
+            for variant in (nsn, nsn[:-1], nsn + str(rng.randrange(10)), f"0{nsn}", f"(0) {nsn[:2]} {nsn[2:]}"):
+                pairs.append((f"+{country_code} {variant}", rng.choice(["FI", "SE", regions[0]])))
+    assert len(pairs) > 3000
+    assert_agrees(pairs)
 
 
 # --- the fast path ------------------------------------------------------------------------
@@ -272,6 +358,55 @@ def test_fast_path_settles_common_finnish_formats_without_phonenumbers(monkeypat
     assert normalize(values) == expected
 
 
+def typical_international(seed=8, count=3000):
+    rng = random.Random(seed)
+    formats = [
+        lambda cc, a, l: f"+{cc} {a} {l[:3]} {l[3:]}",
+        lambda cc, a, l: f"+{cc}{a}{l}",
+        lambda cc, a, l: f"+{cc} {a}{l}",
+        lambda cc, a, l: f"+{cc}-{a}-{l}",
+        lambda cc, a, l: f"+{cc} ({a}) {l}",
+        lambda cc, a, l: f"+{cc}.{a}.{l[:3]}.{l[3:]}",
+    ]
+    values = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.45:  # Swedish mobiles, sometimes with the national prefix "(0)"
+            cc, area, local_len = 46, rng.choice(["70", "72", "73", "76", "79"]), 7
+            if rng.random() < 0.3:
+                area = f"(0){area}"
+        elif kind < 0.6:  # Swedish landlines
+            cc, area, local_len = 46, rng.choice(["8", "31", "40", "90"]), rng.choice([6, 7])
+        elif kind < 0.9:  # Estonian mobiles
+            cc, area, local_len = 372, rng.choice(["5", "56", "51", "55"]), 6
+        else:  # Estonian landlines
+            cc, area = 372, rng.choice(["6", "7", "32", "44"])
+            local_len = 7 - len(area)
+        local = str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(local_len - 1))
+        values.append((rng.choice(formats)(cc, area, local), rng.choice(["FI", "FI", "SE", "AX", "EE"])))
+    return values
+
+
+def test_fast_path_settles_common_swedish_and_estonian_formats_without_phonenumbers(monkeypatch):
+    pairs = typical_international() + [("+46 70 123 45", "FI"), ("+372 5123 45678", "FI"), ("+372 0 5123 4567", "SE")]
+    expected = [reference(raw, region) for raw, region in pairs]
+    assert {e is None for e, _, _ in expected} == {True, False}
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("phonenumbers.parse called")
+
+    monkeypatch.setattr(phonenumbers, "parse", no_parse)
+    assert normalize([r for r, _ in pairs], [g for _, g in pairs]) == expected
+
+
+def test_shared_country_codes_are_left_to_phonenumbers():
+    """+47 (NO, SJ), +1 (NANPA), +44 (GB, GG, IM, JE) and +7 (RU, KZ) pick a region by leading
+    digits; the international fast path takes single-region codes only."""
+    values = ["+47 412 34 567", "+1 650 253 0000", "+44 20 7946 0958", "+7 912 345 67 89"]
+    leftovers = fast_path_leftovers(pl.Series(values, dtype=pl.String), pl.Series(["FI"] * len(values)))
+    assert set(leftovers["raw"]) == set(values)
+
+
 def test_fast_path_leaves_at_most_five_percent_of_finnish_data_to_phonenumbers():
     values = typical_finnish() + ["+358 18 123 456", "+46 70 123 45 67", "abc", "040 12"] * 10
     leftovers = fast_path_leftovers(pl.Series(values, dtype=pl.String), pl.Series(["FI"] * len(values)))
@@ -280,7 +415,8 @@ def test_fast_path_leaves_at_most_five_percent_of_finnish_data_to_phonenumbers()
 
 
 def test_phonenumbers_is_called_at_most_once_per_distinct_leftover(monkeypatch):
-    values = (typical_finnish(count=2000) + ["+358 18 123 456", "070-123 45 67", "abc", "040 12"]) * 3
+    values = (typical_finnish(count=2000) + ["+358 18 123 456", "070-123 45 67", "abc", "040 12"]
+              + ["+46 70 123 45 67", "+372 5123 4567", "+47 412 34 567"]) * 3
     raw, region = pl.Series(values, dtype=pl.String), pl.Series(["FI"] * len(values))
     calls = Counter()
     real_parse = phonenumbers.parse
