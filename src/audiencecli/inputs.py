@@ -509,6 +509,17 @@ def lower(column: str) -> pl.Expr:
     return pl.col(column).str.to_lowercase()
 
 
+def enum_values(values: pl.Series, dtype: pl.Enum) -> pl.Series:
+    """The column as `dtype`, compared case-insensitively: values spelled as the enum's
+    (lower-case) names are cast as they are; only the others are lower-cased first. Null where
+    no name matches (the caller reports it)."""
+    cast = values.cast(dtype, strict=False)
+    others = (cast.is_null() & values.is_not_null()).arg_true()
+    if others.len():
+        cast = cast.scatter(others, values.gather(others).str.to_lowercase().cast(dtype, strict=False))
+    return cast
+
+
 # ---------------------------------------------------------------------------------------------
 # The inputs of the contract (section 3)
 
@@ -519,6 +530,7 @@ CUSTOMER_COLUMNS = (
 )
 CONSENT_CHANNEL_TYPE = pl.Enum((*CHANNELS, "all"))
 CONSENT_PURPOSE_TYPE = pl.Enum(("marketing", "service", "survey", "all"))
+CONSENT_STATUS_TYPE = pl.Enum(("granted", "denied"))
 CONSENT_COLUMNS = ("customer_id", "channel", "purpose", "status", "recorded_at", "source")
 HOLDING_COLUMNS = ("customer_id", "product_group", "start_date", "end_date")
 LIST_KEY_COLUMNS = ("customer_id", "email", "phone", "first_name", "last_name", "street_address", "postal_code")
@@ -600,29 +612,27 @@ def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
 
 def _consent_slice(table: RawTable, part: pl.DataFrame, problems: ProblemLog) -> pl.DataFrame:
     part = part.with_columns(
-        channel=lower("channel"), purpose=lower("purpose"), status=lower("status"),
+        channel_value=enum_values(part.get_column("channel"), CONSENT_CHANNEL_TYPE),
+        purpose_value=enum_values(part.get_column("purpose"), CONSENT_PURPOSE_TYPE),
+        status_value=enum_values(part.get_column("status"), CONSENT_STATUS_TYPE),
         recorded_at_parsed=parse_datetime(part.get_column("recorded_at")),
     )
     checks = RowChecks(RawTable(table.label, part, table.sha256, table.columns_found, table.unknown_columns))
     for name in CONSENT_REQUIRED:
         checks.add(pl.col(name).is_null(), name, f"{name} is missing")
-    allowed = {
-        "channel": (*CHANNELS, "all"),
-        "purpose": ("marketing", "service", "survey", "all"),
-        "status": ("granted", "denied"),
-    }
-    for name, values in allowed.items():
-        checks.add(pl.col(name).is_not_null() & ~pl.col(name).is_in(values), name,
-                    f"expected one of {', '.join(values)}")
+    for name, dtype in (("channel", CONSENT_CHANNEL_TYPE), ("purpose", CONSENT_PURPOSE_TYPE),
+                        ("status", CONSENT_STATUS_TYPE)):
+        checks.add(pl.col(name).is_not_null() & pl.col(f"{name}_value").is_null(), name,
+                   f"expected one of {', '.join(dtype.categories)}")
     checks.add(pl.col("recorded_at").is_not_null() & pl.col("recorded_at_parsed").is_null(),
                 "recorded_at", "not a datetime (expected 2026-12-01T14:05:00 or 1.12.2026 14.05)")
     checks.report(problems)
     # Validated values are small enumerations from here on: a few bytes per event, not a string each.
     return part.select(
         "customer_id",
-        pl.col("channel").cast(CONSENT_CHANNEL_TYPE, strict=False),  # invalid values are reported above
-        pl.col("purpose").cast(CONSENT_PURPOSE_TYPE, strict=False),
-        (pl.col("status") == "denied").alias("denied"),
+        pl.col("channel_value").alias("channel"),
+        pl.col("purpose_value").alias("purpose"),
+        (pl.col("status_value") == "denied").alias("denied"),
         pl.col("recorded_at_parsed").alias("recorded_at"),
         pl.col("source").cast(pl.Categorical),
         pl.col(LINE).cast(pl.UInt32),
