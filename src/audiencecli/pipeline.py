@@ -528,13 +528,14 @@ def _dedupe(sendable: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, pl.Da
 
 
 def channel_table(contacts: pl.DataFrame, channel: str, sendable: pl.DataFrame) -> pl.DataFrame:
-    """One channel file's rows: the sendable customers' contact columns, in customer order."""
+    """One channel file's rows: the sendable customers' contact columns, in customer order.
+
+    Only the columns the file has (for social, what its hashes are made of) are gathered."""
+    written = {"email": pl.col("email_norm"), "phone": pl.col("phone_e164")}
+    columns = [c for c in CHANNEL_COLUMNS[channel] if c not in ("legal_basis", "email_sha256", "phone_sha256")]
     rows = contacts.select(
-        "customer_id",
-        pl.col("email_norm").alias("email"),
-        pl.col("phone_e164").alias("phone"),
-        "first_name", "last_name", "company_name", "street_address", "postal_code", "city", "country",
-        "language", *(["email_valid", "email_norm", "phone_e164"] if channel == "social" else []),
+        *(written.get(c, pl.col(c)).alias(c) for c in columns),
+        *(["email_valid", "email_norm", "phone_e164"] if channel == "social" else []),
     )[sendable.get_column("cix")]
     if channel == "social":
         rows = rows.with_columns(social_hashes())
