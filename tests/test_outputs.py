@@ -626,3 +626,37 @@ def test_killed_build_leaves_the_previous_run_intact(campaign):
     beside = {p.name for p in campaign.root.iterdir()} - known
     assert beside, "killed before it began writing: the test would prove nothing"
     assert all(name.startswith(".") for name in beside), beside  # only the hidden temporary folder
+
+
+def test_a_file_failing_while_others_are_written_leaves_no_temporary_folder(campaign, monkeypatch):
+    from audiencecli import outputs
+    from audiencecli.config import load_config
+    from audiencecli.pipeline import build
+
+    varied(campaign)
+    config = load_config(campaign.write())
+    result = build(config)
+    written = outputs._write_channel
+
+    def failing(result, channel, path, fmt):
+        if channel == "phone":
+            time.sleep(0.2)  # the other writer is busy meanwhile
+            raise OSError(28, "No space left on device")
+        return written(result, channel, path, fmt)
+
+    monkeypatch.setattr(outputs, "_write_channel", failing)
+    with pytest.raises(OSError):
+        outputs.write_run(result, command=["audience", "build"], started_at=dt.datetime.now(dt.timezone.utc))
+    beside = [p.name for p in config.output_dir.parent.iterdir()]
+    assert not any(name.startswith(outputs.TEMP_MARK) for name in beside), beside
+    assert not config.output_dir.exists()
+
+
+def test_files_written_together_are_listed_in_the_manifest_in_the_contract_order(campaign):
+    varied(campaign)
+    run = campaign.build()
+    assert run.exit_code == 0, run.stderr
+    manifest = json.loads((run.dir / "manifest.json").read_text())
+    names = [item["file"] for item in manifest["outputs"]]
+    assert names == [*(f"{c}.csv" for c in ("email", "sms", "phone", "post", "social")), "exclusions.csv",
+                     "summary.json"]
