@@ -699,3 +699,16 @@ def test_robinson_and_telemarketing_without_list_date_are_a_config_error(campaig
     assert result.exit_code == 2
     assert "list_date" in " ".join((result.stdout + result.stderr).split())
     assert not out.exists()
+
+
+def test_detail_of_a_customer_on_several_lists_of_a_kind_names_each_list_and_key_sorted(campaign):
+    people(campaign, customer("C1"), customer("C2"))
+    campaign.lists = [
+        suppression("zeta-own", "internal", [{"email": "AINO1@example.fi"}, {"customer_id": "C1"}]),
+        suppression("alpha-own", "internal", [{"customer_id": "C1"}]),
+    ]
+    run = build(campaign)
+    assert row(run, "C1", "email")["detail"].endswith(
+        "alpha-own (customer_id), zeta-own (customer_id), zeta-own (email)")
+    assert row(run, "C1", "email")["reason_code"] == "internal_prohibition"
+    assert outcome(run, "C2", "email") == "consent"

@@ -343,7 +343,8 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             .otherwise(pl.concat_list(pl.col("channel"))),
             kind=pl.lit(spec.kind, dtype=KIND_TYPE),
             list_number=pl.lit(list_number, dtype=pl.UInt32),
-        ).explode("channel").filter(pl.col("channel").is_in(scope)).with_columns(pl.col("channel").cast(CHANNEL_ORDER)))
+        ).explode("channel").filter(pl.col("channel").is_in(scope))
+            .with_columns(pl.col("channel").cast(CHANNEL_ORDER)))
     rows = pl.concat(keyed) if keyed else pl.DataFrame()
     hits = []
     for key_type, column in SUPPRESSION_KEYS if rows.height else ():
@@ -365,11 +366,12 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
     # Nearly every (customer, channel, kind) is matched once: the evidence of those is the one
     # match's text; only the few matched several times have their matches sorted and joined.
     group = ["cix", "channel", "kind"]
-    counted = pl.concat(hits).unique().group_by(group).agg(pl.len().alias("_n"), pl.col("match").first())
+    found = pl.concat(hits).unique()
+    counted = found.group_by(group).agg(pl.len().alias("_n"), pl.col("match").first())
     text_of = pl.Series(texts, dtype=pl.String)
     single = counted.filter(pl.col("_n") == 1).select(*group, text=pl.lit(text_of).gather("match"))
-    several = pl.concat(hits).join(counted.filter(pl.col("_n") > 1).select(group), on=group, how="semi") \
-        .unique().sort("match").group_by(group).agg(text=pl.lit(text_of).gather("match").str.join(", "))
+    several = found.join(counted.filter(pl.col("_n") > 1).select(group), on=group, how="semi") \
+        .group_by(group).agg(text=pl.lit(text_of).gather(pl.col("match").sort()).str.join(", "))
     detailed = pl.concat([single, several]).with_columns(pl.col("text").cast(pl.Categorical))
     return detailed.group_by("cix", "channel").agg(
         pl.col("text").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
