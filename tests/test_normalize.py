@@ -161,22 +161,3 @@ def test_name_address_key_on_columns_equals_the_definition(rows):
     expected = frame.select(normalize.name_address_key(pl.col("f"), pl.col("l"), pl.col("s"), pl.col("p")))
     assert normalize.name_address_key_values(first, last, street, postal).to_list() == expected.to_series().to_list()
 
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(*[st.one_of(st.none(), PLAIN_AND_NOT)] * 4), min_size=1, max_size=20))
-def test_customers_name_address_key_made_with_the_contacts_equals_the_definition(rows):
-    from audiencecli.pipeline import contact_frame
-
-    first, last, street, postal = (list(column) for column in zip(*rows))
-    customers = pl.DataFrame({
-        "customer_id": [f"C{i:03d}" for i in range(len(rows))], "customer_type": "private", "first_name": first,
-        "last_name": last, "company_name": None, "email": None, "phone": None, "street_address": street,
-        "postal_code": postal, "city": None, "country": "FI", "language": "fi", "deceased_date": None,
-        "paperless": False, "business_role": None,
-    }, schema_overrides={c: pl.String for c in ("first_name", "last_name", "company_name", "email", "phone",
-                                                "street_address", "postal_code", "city", "business_role")}
-    ).with_columns(pl.col("deceased_date").cast(pl.Date))
-    expected = customers.select(normalize.name_address_key(
-        pl.col("first_name"), pl.col("last_name"), pl.col("street_address"), pl.col("postal_code"))).to_series()
-    made = contact_frame(customers, name_address_key=True).get_column("name_address_key")
-    assert made.to_list() == expected.to_list()

@@ -7,3 +7,7 @@ CPU), and every plan here fits in memory by design: the big inputs are narrowed 
 integer columns before they are joined.
 """
 ENGINE = "in-memory"
+
+# Independent steps (channels, output files) run this many at a time: a step often keeps only one
+# core busy (a hash, a gather, compressing a file), and the machine this was tuned on has two.
+WORKERS = 2

@@ -14,10 +14,7 @@ import polars.selectors as cs
 from .config import HELSINKI, Config
 from .engine import ENGINE
 from .errors import UsageError
-from .pipeline import (
-    Inputs, campaign_of, contact_frame, decide, decision_frames, holdout_buckets, lists_need_name_address_key,
-    social_hashes,
-)
+from .pipeline import Inputs, campaign_of, contact_frame, decide, decision_frames, holdout_buckets, social_hashes
 from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule
 
 FAIL, PASS, NOT_APPLICABLE, NOT_REACHED = "fail", "pass", "not applicable", "not reached"
@@ -57,8 +54,7 @@ class Explanation:
 
 def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = None) -> dict[str, Explanation]:
     """Explanations for the given customers (all when None). Unknown ids are a usage error."""
-    contacts = contact_frame(inputs.customers.frame,
-                             name_address_key=lists_need_name_address_key(inputs.lists))
+    contacts = contact_frame(inputs.customers.frame)
     if customer_ids is not None:
         known = set(contacts.filter(pl.col("customer_id").is_in(customer_ids)).get_column("customer_id").to_list())
         unknown = [c for c in customer_ids if c not in known]

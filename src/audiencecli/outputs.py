@@ -27,6 +27,7 @@ import polars as pl
 
 from . import __version__
 from .errors import UsageError
+from .engine import WORKERS
 from .files import PRIVATE_MODE
 from .pipeline import BuildResult
 
@@ -34,7 +35,6 @@ FILE_MODE = PRIVATE_MODE
 DIR_MODE = 0o700
 TEMP_MARK = ".audience-tmp-"
 OLD_MARK = ".audience-old-"
-WRITERS = 2  # files written at once (the machine this was tuned on has 2 cores)
 
 
 def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetime) -> Path:
@@ -82,11 +82,11 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
 
 
 def _run_together(jobs: list[Callable[[], dict]]) -> list[dict]:
-    """The jobs' results in order, run WRITERS at a time: a table's gathering, compressing and
+    """The jobs' results in order, run WORKERS at a time: a table's gathering, compressing and
     hashing leave a core idle much of the time. On an error (or a signal made one), jobs not
     yet started are dropped and running ones finish first, so that nothing writes into the
     temporary folder while it is removed."""
-    pool = ThreadPoolExecutor(max_workers=WRITERS)
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
     try:
         futures = [pool.submit(job) for job in jobs]
         return [future.result() for future in futures]

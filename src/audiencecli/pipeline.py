@@ -4,6 +4,7 @@ Everything here returns data; nothing prints or writes. `cli.py` renders, `outpu
 """
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
@@ -12,7 +13,7 @@ import polars as pl
 from . import normalize
 from .config import CHANNELS, HELSINKI, Config, SuppressionList
 from .consent import active_holders, resolve_consents
-from .engine import ENGINE
+from .engine import ENGINE, WORKERS
 from .errors import InputError, Problem, ProblemLog, StaleListError
 from .inputs import Loaded, file_label, load_consents, load_customers, load_holdings, load_list
 from .phones import normalize_phones
@@ -212,11 +213,9 @@ FEW_VALUES = ("customer_type", "country", "language", "business_role")
 POST_KEY_PARTS = ("street_address", "postal_code", "last_name")  # R10's postal address
 
 
-def contact_frame(customers: pl.DataFrame, *, name_address_key: bool = False) -> pl.DataFrame:
+def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     """Customers sorted by customer_id, numbered (`cix`, the key of every later join), with
-    normalized contact points and the problems that R5/R6 report; with `name_address_key` also
-    the contract's name-and-address key (lists that have such rows match on it), made from the
-    same normalized parts as the postal key.
+    normalized contact points and the problems that R5/R6 report.
 
     Sorted once (`load_customers` already sorts them; sorting here would hold two copies), every
     output in customer order needs no sort of its own. Emails and key parts take a fast path
@@ -234,8 +233,7 @@ def contact_frame(customers: pl.DataFrame, *, name_address_key: bool = False) ->
             phone_mobile=phones.get_column("mobile"),
             phone_problem=phones.get_column("problem"),
             email_norm=normalize.email_values(customers.get_column("email")),
-            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c))
-               for c in (KEY_PARTS if name_address_key else POST_KEY_PARTS)},
+            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in POST_KEY_PARTS},
         )
         .lazy()
         .with_columns(
@@ -245,20 +243,12 @@ def contact_frame(customers: pl.DataFrame, *, name_address_key: bool = False) ->
         .with_columns(
             email_valid=normalize.email_is_valid(pl.col("email_norm")).fill_null(False),
             post_key=normalize.join_key([part[c].fill_null("") for c in POST_KEY_PARTS]),
-            **({"name_address_key": normalize.join_key([pl.col(f"_key_{c}") for c in KEY_PARTS])}
-               if name_address_key else {}),
         )
-        .drop(f"_key_{c}" for c in (KEY_PARTS if name_address_key else POST_KEY_PARTS))
+        .drop(f"_key_{c}" for c in POST_KEY_PARTS)
         .with_columns(pl.col(c).cast(pl.Categorical) for c in FEW_VALUES)
         .collect(engine=ENGINE)
     )
     return contacts.with_row_index("cix")
-
-
-def lists_need_name_address_key(lists: dict[str, Loaded]) -> bool:
-    """Whether some list has a row with all four name-and-address parts (it may match on them)."""
-    return any(loaded.frame.select(pl.all_horizontal(pl.col(c).is_not_null() for c in KEY_PARTS).any()).item()
-               for loaded in lists.values() if loaded.frame.height)
 
 
 def name_address_keys(frame: pl.DataFrame) -> pl.Series:
@@ -354,8 +344,9 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
         ).unique()
         if keys.height == 0:
             continue
-        # The name-and-address key: made with the contacts when a list has such rows (see build).
-        customer_key = name_address_keys(contacts) if column not in contacts.columns else pl.col(column)
+        # The customers' name-and-address key, the costliest, is made only when a list has such
+        # rows, a part at a time (made with the other contact points, it raised the 10M peak by 0.7 GB).
+        customer_key = name_address_keys(contacts) if column == "name_address_key" else pl.col(column)
         hits.append(
             contacts.select("cix", customer_key.alias("_key")).filter(pl.col("_key").is_not_null())
             .join(keys, on="_key", how="inner").drop("_key")
@@ -430,7 +421,7 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
         problem, key = _channel_contact(channel)
         frames[channel] = (
             base.lazy().select(
-                "cix", pl.lit(channel).alias("channel"), "customer_type", "deceased_date", "paperless",
+                "cix", pl.lit(channel, dtype=CHANNEL_ORDER).alias("channel"), "customer_type", "deceased_date", "paperless",
                 "is_b2b", "has_holding", "holding_line",
                 problem.alias("contact_problem"),
                 (key if key is not None else pl.lit(None, pl.String)).alias("dedupe_key"),
@@ -456,39 +447,58 @@ EXCLUDED_SCHEMA = {"cix": pl.UInt32, "reason_code": REASON_TYPE, "reasons": pl.U
                    "kept_cix": pl.UInt32}
 
 
+BUCKET_SLICE = 1_000_000
+
+
 def holdout_buckets(config: Config, contacts: pl.DataFrame) -> pl.Series | None:
     """R11's bucket of every customer, in customer order; None when the campaign holds none out."""
     if config.holdout_percent <= 0 or not CONTROL_RULE.applies(campaign_of(config)):
         return None
-    return contacts.select(normalize.holdout_bucket(config.name, pl.col("customer_id")).alias("bucket")).to_series()
+    # A million customers at a time: the hex digests are 64 bytes each, made while other work runs.
+    ids = contacts.get_column("customer_id")
+    return pl.concat([
+        ids.slice(start, BUCKET_SLICE).to_frame().select(
+            normalize.holdout_bucket(config.name, pl.col("customer_id")).alias("bucket")).to_series()
+        for start in range(0, max(ids.len(), 1), BUCKET_SLICE)
+    ])
 
 
 def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
            consume: bool = False, frames: dict[str, pl.LazyFrame] | None = None) -> dict[str, ChannelDecisions]:
     """Every customer × campaign channel decided: R1–R9 in one pass per channel, then R11, then R10.
 
+    Channels are decided two at a time (and the holdout buckets, a hash per customer, while the
+    decision frames are made): much of each step keeps one core busy, and there are two.
     `consume`: let go of the consents', holdings' and lists' rows once used (see decision_frames).
     `frames`: the decision frames, when the caller has made them already (explain reads them too)."""
     campaign = campaign_of(config)
-    frames = frames if frames is not None else decision_frames(config, inputs, contacts, progress, consume)
-    buckets = holdout_buckets(config, contacts)
     ids = contacts.get_column("customer_id")
-    decided = {}
-    for channel, frame in frames.items():
-        progress(f"evaluating rules: {channel}")
-        flagged = evaluate(frame, campaign).collect(engine=ENGINE)
-        sendable = flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis", "dedupe_key")
-        excluded = with_detail(flagged.lazy().filter(pl.col("reason_code").is_not_null()), campaign) \
-            .select("cix", "reason_code", "reasons", "detail", kept_cix=pl.lit(None, pl.UInt32)).collect(engine=ENGINE)
-        del flagged
-        sendable, held_out = _hold_out(sendable, buckets, config)
-        sendable, duplicates = _dedupe(sendable, ids) if config.dedupe and channel in DUPLICATE_RULE.channels \
-            else (sendable, None)
-        moved = [f for f in (held_out, duplicates) if f is not None and f.height]
-        excluded = pl.concat([excluded, *moved]).sort("cix")  # the rules' parts come in rule order
-        decided[channel] = ChannelDecisions(sendable=sendable.select(*SENDABLE_SCHEMA).cast(SENDABLE_SCHEMA),
-                                            excluded=excluded.select(*EXCLUDED_SCHEMA).cast(EXCLUDED_SCHEMA))
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        buckets = pool.submit(holdout_buckets, config, contacts)
+        frames = frames if frames is not None else decision_frames(config, inputs, contacts, progress, consume)
+        pending = {channel: pool.submit(_decide_channel, channel, frame, campaign, config, buckets, ids)
+                   for channel, frame in frames.items()}
+        decided = {}
+        for channel, future in pending.items():
+            progress(f"evaluating rules: {channel}")
+            decided[channel] = future.result()
     return decided
+
+
+def _decide_channel(channel: str, frame: pl.LazyFrame, campaign: Campaign, config: Config,
+                    buckets: Future[pl.Series | None], ids: pl.Series) -> ChannelDecisions:
+    flagged = evaluate(frame, campaign).collect(engine=ENGINE)
+    sendable = flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis", "dedupe_key")
+    excluded = with_detail(flagged.lazy().filter(pl.col("reason_code").is_not_null()), campaign) \
+        .select("cix", "reason_code", "reasons", "detail", kept_cix=pl.lit(None, pl.UInt32)).collect(engine=ENGINE)
+    del flagged
+    sendable, held_out = _hold_out(sendable, buckets.result(), config)
+    sendable, duplicates = _dedupe(sendable, ids) if config.dedupe and channel in DUPLICATE_RULE.channels \
+        else (sendable, None)
+    moved = [f for f in (held_out, duplicates) if f is not None and f.height]
+    excluded = pl.concat([excluded, *moved]).sort("cix")  # the rules' parts come in rule order
+    return ChannelDecisions(sendable=sendable.select(*SENDABLE_SCHEMA).cast(SENDABLE_SCHEMA),
+                            excluded=excluded.select(*EXCLUDED_SCHEMA).cast(EXCLUDED_SCHEMA))
 
 
 def _moved(rows: pl.DataFrame, code: str, detail: pl.Expr, kept: pl.Expr | None = None) -> pl.DataFrame:
@@ -619,14 +629,13 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     """
     inputs = load_inputs(config, allow_stale=allow_stale, progress=progress)
     progress("normalizing contacts")
-    contacts = contact_frame(inputs.customers.frame, name_address_key=lists_need_name_address_key(inputs.lists))
+    contacts = contact_frame(inputs.customers.frame)
     inputs.customers = release(inputs.customers)
     numbered = number_consents(inputs.consents.frame, contacts)
     orphans = orphan_ids(numbered)
     inputs.consents = replace(inputs.consents, frame=numbered.drop("customer_id"))
     del numbered
     decided = decide(config, inputs, contacts, progress, consume=True)
-    contacts = contacts.drop("name_address_key", strict=False)  # only the lists matched on it
     summary = summarize(config, inputs, decided, orphans)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
 

@@ -8,10 +8,7 @@ import polars as pl
 
 from .config import Config
 from .errors import Problem
-from .pipeline import (
-    Progress, check_inputs, contact_frame, lists_need_name_address_key, no_progress, number_consents, orphan_ids,
-    suppression_matches,
-)
+from .pipeline import Progress, check_inputs, contact_frame, no_progress, number_consents, orphan_ids, suppression_matches
 
 
 @dataclass
@@ -68,8 +65,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
             result.warnings.append(f"{loaded.label}: unknown columns {', '.join(loaded.unknown_columns)} "
                                    "(ignored)")
     progress("normalizing contacts")
-    contacts = contact_frame(inputs.customers.frame,
-                             name_address_key=lists_need_name_address_key(inputs.lists))
+    contacts = contact_frame(inputs.customers.frame)
     orphans = orphan_ids(number_consents(inputs.consents.frame, contacts))
     if orphans.len():
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
