@@ -473,7 +473,8 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
     `frames`: the decision frames, when the caller has made them already (explain reads them too)."""
     campaign = campaign_of(config)
     ids = contacts.get_column("customer_id")
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    try:
         buckets = pool.submit(holdout_buckets, config, contacts)
         frames = frames if frames is not None else decision_frames(config, inputs, contacts, progress, consume)
         pending = {channel: pool.submit(_decide_channel, channel, frame, campaign, config, buckets, ids)
@@ -482,7 +483,9 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
         for channel, future in pending.items():
             progress(f"evaluating rules: {channel}")
             decided[channel] = future.result()
-    return decided
+        return decided
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C, channels not started are dropped
 
 
 def _decide_channel(channel: str, frame: pl.LazyFrame, campaign: Campaign, config: Config,
