@@ -6,11 +6,12 @@ import datetime as dt
 import polars as pl
 
 from .engine import ENGINE
+from .inputs import CONSENT_STATUS_TYPE
 
 CONSENT_PURPOSES = ("marketing", "service", "survey")
 
 
-STATE_TYPE = pl.Enum(("granted", "denied"))
+STATE_TYPE = CONSENT_STATUS_TYPE  # a resolved state is its deciding event's status
 WILDCARD = -1  # the place of a channel-`all` event: every campaign channel
 
 
