@@ -656,6 +656,13 @@ def test_consent_channel_purpose_status_are_case_insensitive(tmp_path):
     assert run.sendable("email") == {"C2": "consent"}
 
 
+def test_invalid_consent_value_is_data_error_quoting_the_value_as_written(tmp_path):
+    consents = CONSENT_HEADER + "C1,Emial,marketing,granted,2026-01-01T10:00:00,web\n"
+    run = build(tmp_path, consents=consents)
+    assert_data_error(run, "consents.csv", 2, "channel")
+    assert "Emial" in run.stderr and "email, sms, phone, post, social, all" in run.stderr
+
+
 def test_business_role_and_product_group_are_case_insensitive(tmp_path):
     customers = ("customer_id,customer_type,email,business_role\n"
                  "C1,private,aino1@example.fi,\n"

@@ -906,6 +906,21 @@ def test_control_group_follows_the_bucket_formula(campaign):
             assert excluded[c]["all_reasons"] == "control_group"
 
 
+def test_control_group_hashed_a_slice_of_customers_at_a_time_follows_the_same_formula(campaign, monkeypatch):
+    from audiencecli import pipeline
+
+    monkeypatch.setattr(pipeline, "BUCKET_SLICE", 7)  # 40 customers: six slices, the last one short
+    name = "pension-webinar-2026-12"
+    ids = [f"C{i}" for i in range(1, 41)]
+    held = {c for c in ids if bucket(c, name) < 30}
+    campaign.campaign = {"name": name, "holdout_percent": 30}
+    campaign.customers = [customer(c) for c in ids]
+    campaign.consents = [consent(c) for c in ids]
+    run = build(campaign)
+    assert set(run.excluded("email")) == held
+    assert set(run.sendable("email")) == set(ids) - held
+
+
 def test_holdout_boundary_is_strictly_below(campaign):
     b = bucket("C1")
     campaign.customers = [customer("C1")]

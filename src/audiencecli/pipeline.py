@@ -30,7 +30,6 @@ CHANNEL_COLUMNS = {
              "country", "language", "legal_basis"),
     "social": ("customer_id", "email_sha256", "phone_sha256", "legal_basis"),
 }
-EXCLUSION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail")
 KIND_ORDER = tuple(LIST_KIND_CODES)
 KIND_TYPE = pl.Enum(KIND_ORDER)
 CHANNEL_ORDER = pl.Enum(CHANNELS)
