@@ -7,7 +7,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiencecli import normalize
+from audiencecli import normalize, pipeline
 
 
 # The Unicode White_Space property (Python's str.isspace also counts \x1c-\x1f).
@@ -153,11 +153,36 @@ def test_case_folding_table_scanned_at_import_holds_every_extra_fold_of_unicode(
     assert normalize.casefold_extras(normalize.CASEFOLD_SCAN_END) == normalize.casefold_extras(sys.maxunicode + 1)
 
 
+def reference_name_address_key(first, last, street, postal) -> tuple[str, ...] | None:
+    """The contract's name-and-address key: the four normalized parts, None unless all are present."""
+    parts = tuple(reference_key_part(v) if v is not None else None for v in (first, last, street, postal))
+    return None if None in parts else parts
+
+
+NAME_ADDRESS_ROWS = st.lists(st.tuples(*[st.one_of(st.none(), st.sampled_from(["Aino", "AINO ", "Katu 1", "00100"]),
+                                                   PLAIN_AND_NOT)] * 4), min_size=1, max_size=12)
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(*[st.one_of(st.none(), PLAIN_AND_NOT)] * 4), min_size=1, max_size=20))
-def test_name_address_key_on_columns_equals_the_definition(rows):
-    first, last, street, postal = (pl.Series(list(column), dtype=pl.String) for column in zip(*rows))
-    frame = pl.DataFrame([first.alias("f"), last.alias("l"), street.alias("s"), postal.alias("p")])
-    expected = frame.select(normalize.name_address_key(pl.col("f"), pl.col("l"), pl.col("s"), pl.col("p")))
-    assert normalize.name_address_key_values(first, last, street, postal).to_list() == expected.to_series().to_list()
+@given(NAME_ADDRESS_ROWS, NAME_ADDRESS_ROWS)
+def test_name_address_match_through_post_key_and_first_name_equals_the_definition(customer_rows, list_rows):
+    """The build matches the key as (post key, first name), the post key made with the contacts:
+    a customer and a list row match exactly when their four-part keys are present and equal."""
+    def frame(rows):
+        return pl.DataFrame([list(r) for r in rows], schema={c: pl.String for c in pipeline.KEY_PARTS}, orient="row")
+
+    customers = frame(customer_rows).with_columns(
+        customer_id=pl.format("C{}", pl.int_range(pl.len()) + 10), customer_type=pl.lit("private"),
+        country=pl.lit("FI"), deceased_date=pl.lit(None, pl.Date), paperless=pl.lit(False),
+        **{c: pl.lit(None, pl.String) for c in ("company_name", "email", "phone", "city", "language", "business_role")},
+    )
+    contacts = pipeline.contact_frame(customers)
+    keys = pl.DataFrame(pipeline.list_name_address_keys(frame(list_rows))).with_row_index("list_row")
+    columns = pipeline.SUPPRESSION_KEYS[-1][1]
+    listed = keys.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns))
+    found = pipeline._customer_keys(contacts, columns, listed).join(listed, on=list(columns))
+    expected = {(i, j) for i, c in enumerate(customer_rows) for j, r in enumerate(list_rows)
+                if reference_name_address_key(*c) is not None
+                and reference_name_address_key(*c) == reference_name_address_key(*r)}
+    assert set(found.select("cix", "list_row").iter_rows()) == expected
 

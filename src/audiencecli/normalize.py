@@ -93,23 +93,11 @@ def _blank_to_null(value: pl.Expr) -> pl.Expr:
 
 
 def join_key(parts: list[pl.Expr]) -> pl.Expr:
-    """Normalized parts joined into one comparable key; null when any part is."""
-    return pl.concat_str(parts, separator="\x1f")
+    """Normalized key parts joined into one comparable key; null when any part is.
 
-
-def name_address_key(first: pl.Expr, last: pl.Expr, street: pl.Expr, postal: pl.Expr) -> pl.Expr:
-    """The four normalized parts joined; null unless all four are present."""
-    return join_key([key_part(first), key_part(last), key_part(street), key_part(postal)])
-
-
-def name_address_key_values(first: pl.Series, last: pl.Series, street: pl.Series, postal: pl.Series) -> pl.Series:
-    """`name_address_key` on columns, through `key_part_values`; joined a part at a time, so that
-    besides the key only one part's column exists at once (at 10M customers each is ~0.3 GB)."""
-    key = key_part_values(first)
-    for column in (last, street, postal):
-        part = key_part_values(column)
-        key = pl.select(join_key([pl.lit(key), pl.lit(part)])).to_series()
-    return key.alias("name_address_key")
+    The separator is a comma: punctuation never survives in a key part (`key_part` makes it a
+    space), so two keys are equal exactly when all their parts are."""
+    return pl.concat_str(parts, separator=",")
 
 
 def address_problem(street: pl.Expr, postal: pl.Expr, city: pl.Expr, country: pl.Expr) -> pl.Expr:

@@ -250,11 +250,6 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     return contacts.with_row_index("cix")
 
 
-def name_address_keys(frame: pl.DataFrame) -> pl.Series:
-    """The contract's name-and-address key of each row of customers or of a list."""
-    return normalize.name_address_key_values(*(frame.get_column(c) for c in KEY_PARTS))
-
-
 def social_hashes() -> list[pl.Expr]:
     """The social file's SHA-256 of the normalized valid email and of the E.164 digits."""
     return [
@@ -289,12 +284,38 @@ def _channel_contact(channel: str) -> tuple[pl.Expr, pl.Expr | None]:
     return problem, None
 
 
-SUPPRESSION_KEYS = (  # (key type, normalized key column of lists and of contacts)
-    ("customer_id", "customer_id"),
-    ("email", "email_norm"),
-    ("phone", "phone_e164"),
-    ("name_address", "name_address_key"),
+SUPPRESSION_KEYS = (  # (key type, normalized key columns of lists and of contacts)
+    ("customer_id", ("customer_id",)),
+    ("email", ("email_norm",)),
+    ("phone", ("phone_e164",)),
+    # The name-and-address key as two columns: the post key (street, postal code, last name),
+    # which every customer has already, and the first name, made only for customers whose post
+    # key a list has.
+    ("name_address", ("post_key", "first_name_key")),
 )
+
+
+def list_name_address_keys(rows: pl.DataFrame) -> dict[str, pl.Series]:
+    """A list's name-and-address key as `post_key` (made as `contact_frame` makes it) and
+    `first_name_key`, both null unless all four parts are present after normalization."""
+    parts = pl.DataFrame([normalize.key_part_values(rows.get_column(c)) for c in KEY_PARTS])
+    complete = pl.all_horizontal(pl.col(c).is_not_null() for c in KEY_PARTS)
+    keys = parts.select(
+        post_key=pl.when(complete).then(normalize.join_key([pl.col(c) for c in POST_KEY_PARTS])),
+        first_name_key=pl.when(complete).then(pl.col("first_name")),
+    )
+    return {column.name: column for column in keys.get_columns()}
+
+
+def _customer_keys(contacts: pl.DataFrame, columns: tuple[str, ...], keys: pl.DataFrame) -> pl.DataFrame:
+    """cix and the key columns of the customers who could match `keys`: for the name-and-address
+    key, the customers whose post key a list has, with their first name normalized."""
+    if columns != SUPPRESSION_KEYS[-1][1]:
+        return contacts.select("cix", *columns)
+    candidates = contacts.select("cix", "post_key", "first_name") \
+        .filter(pl.col("post_key").is_in(keys.get_column("post_key").unique().implode()))
+    return candidates.select("cix", "post_key",
+                             first_name_key=normalize.key_part_values(candidates.get_column("first_name")))
 
 
 def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str, Loaded],
@@ -326,7 +347,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             "customer_id",
             email_norm=normalize.email_values(rows.get_column("email")),
             phone_e164=phones.get_column("e164"),
-            name_address_key=name_address_keys(rows),
+            **list_name_address_keys(rows),
             channel=pl.when(pl.col("channel").is_null())
             .then(pl.lit(scope, dtype=pl.List(pl.String)))
             .otherwise(pl.concat_list(pl.col("channel"))),
@@ -336,19 +357,16 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             .with_columns(pl.col("channel").cast(CHANNEL_ORDER)))
     rows = pl.concat(keyed) if keyed else pl.DataFrame()
     hits = []
-    for key_type, column in SUPPRESSION_KEYS if rows.height else ():
+    for key_type, columns in SUPPRESSION_KEYS if rows.height else ():
         match_of_list = pl.Series([number[f"{spec.name} ({key_type})"] for spec in specs], dtype=pl.UInt32)
-        keys = rows.filter(pl.col(column).is_not_null()).select(
-            pl.col(column).alias("_key"), "channel", "kind", match=pl.lit(match_of_list).gather("list_number"),
+        keys = rows.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns)).select(
+            *columns, "channel", "kind", match=pl.lit(match_of_list).gather("list_number"),
         ).unique()
         if keys.height == 0:
             continue
-        # The customers' name-and-address key, the costliest, is made only when a list has such
-        # rows, a part at a time (made with the other contact points, it raised the 10M peak by 0.7 GB).
-        customer_key = name_address_keys(contacts) if column == "name_address_key" else pl.col(column)
         hits.append(
-            contacts.select("cix", customer_key.alias("_key")).filter(pl.col("_key").is_not_null())
-            .join(keys, on="_key", how="inner").drop("_key")
+            _customer_keys(contacts, columns, keys).filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns))
+            .join(keys, on=list(columns), how="inner").drop(*columns)
         )
     if not hits:
         return pl.DataFrame(schema={"cix": pl.UInt32, "channel": pl.String,
