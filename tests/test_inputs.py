@@ -1163,3 +1163,33 @@ def test_consent_log_read_in_slices_reports_every_bad_line_and_decides_the_same(
     run = build(tmp_path / "bad", consents=CONSENT_HEADER + "\n".join(rows) + "\n")
     assert_data_error(run, "consents.csv", 3, "channel")
     assert_data_error(run, "consents.csv", 6, "recorded_at")
+
+
+def test_parquet_consent_log_read_from_disk_in_slices_keeps_file_lines_and_decisions(tmp_path, monkeypatch):
+    import audiencecli.inputs
+
+    rows = [[f"C{i % 2 + 1}", "email", "marketing", "denied" if i % 3 else "granted", f"2026-01-0{i}T10:00:00",
+             "web"] for i in range(1, 8)]
+
+    def consents_parquet() -> dict:
+        columns = ("customer_id", "channel", "purpose", "status", "recorded_at", "source")
+        return {"consents.parquet": parquet_bytes({c: [r[i] for r in rows] for i, c in enumerate(columns)})}
+
+    def run(name: str):
+        return build(tmp_path / name, consents=None, files=consents_parquet(),
+                     inputs={"consents": "consents.parquet"})
+
+    whole = run("whole")
+    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)
+    sliced = run("sliced")
+    assert whole.exit_code == sliced.exit_code == 0, sliced.stderr
+    assert (whole.dir / "exclusions.csv").read_bytes() == (sliced.dir / "exclusions.csv").read_bytes()
+    assert (whole.dir / "email.csv").read_bytes() == (sliced.dir / "email.csv").read_bytes()
+
+    rows[1][1] = "fax"
+    rows[4][4] = "not a time"
+    rows[6][0] = None
+    bad = run("bad")
+    assert_data_error(bad, "consents.parquet", 3, "channel")
+    assert_data_error(bad, "consents.parquet", 6, "recorded_at")
+    assert_data_error(bad, "consents.parquet", 8, "customer_id")

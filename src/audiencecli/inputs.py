@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -67,6 +68,19 @@ def file_label(path: Path) -> str:
 
 def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> RawTable | None:
     """Read one input file; on failure add the problem to `problems` and return None."""
+    tables = read_table_slices(spec, known, problems, rows=None)
+    return next(tables) if tables is not None else None
+
+
+def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
+                      rows: int | None) -> Iterator[RawTable | None] | None:
+    """Read one input file `rows` rows at a time (all at once when None): each slice as a RawTable
+    whose `_line`s are those of the file. None when the file cannot be opened; a slice that cannot
+    be read is a None, after its problem is added (there are no more slices then).
+
+    A Parquet file is read a slice at a time from disk, so that its text columns never exist all
+    at once (the consent log of 10M customers is 2 GB of text); a CSV file is parsed whole.
+    """
     label = file_label(spec.path)
     suffix = spec.path.suffix.lower()
     if suffix not in (".parquet", ".csv", ".txt"):
@@ -79,23 +93,47 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> 
         if suffix == ".parquet":
             # Polars reads the file itself (only the known columns); the digest is taken in blocks.
             digest = _file_digest(spec.path)
-            frame = _read_parquet(spec.path, label, known, problems)
+            source = _parquet_source(spec.path, label, known, problems)
         else:
             data = spec.path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             frame = _read_csv(data, spec.encoding, label, problems)
             del data
+            source = None if frame is None else (frame.columns, lambda rows, frame=frame: _frame_slices(frame, rows))
     except FileNotFoundError:
         problems.add(Problem(file=label, message="file not found"))
         return None
     except OSError as exc:
         problems.add(Problem(file=label, message=f"cannot be read ({exc.strerror or exc.__class__.__name__})"))
         return None
-    if frame is None:
+    if source is None:
         return None
-    found = tuple(c for c in frame.columns if c != LINE)
-    keep = [c for c in known if c in found]
+    columns, frames = source
+    found = tuple(c for c in columns if c != LINE)
     unknown = tuple(c for c in found if c not in known)
+
+    def tables() -> Iterator[RawTable | None]:
+        for frame in frames(rows):
+            if frame is None:
+                yield None
+                return
+            yield RawTable(label=label, frame=_tidy(frame, known, found), sha256=digest, columns_found=found,
+                           unknown_columns=unknown)
+
+    return tables()
+
+
+def _frame_slices(frame: pl.DataFrame, rows: int | None) -> Iterator[pl.DataFrame]:
+    if rows is None or frame.height <= rows:
+        yield frame
+        return
+    for start in range(0, frame.height, rows):
+        yield frame.slice(start, rows)
+
+
+def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...]) -> pl.DataFrame:
+    """Known columns only (missing ones as nulls), values trimmed, empty ones null, blank lines dropped."""
+    keep = [c for c in known if c in found]
     frame = frame.select(*keep, LINE)
     # Values are trimmed and empty ones made null, column by column only where some value needs
     # it (a clean file's columns are kept as they are, not copied).
@@ -111,7 +149,7 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> 
     blank = pl.all_horizontal(pl.col(c).is_null() for c in known)
     if frame.height and frame.select(blank.any()).item():
         frame = frame.filter(~blank)
-    return RawTable(label=label, frame=frame, sha256=digest, columns_found=found, unknown_columns=unknown)
+    return frame
 
 
 def _file_digest(path: Path) -> str:
@@ -246,26 +284,26 @@ def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemL
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
 
 
-def _read_parquet(path: Path, label: str, known: tuple[str, ...],
-                  problems: ProblemLog) -> pl.DataFrame | None:
+def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: ProblemLog):
+    """(column names, a function of `rows` yielding the file's slices as text columns with `_line`),
+    or None when the file is not usable Parquet."""
     try:
         schema = pl.read_parquet_schema(path)
-        names = [_normalize_header(c) for c in schema]
-        wanted = [c for c, name in zip(schema, names) if name in known or names.count(name) > 1]
-        frame = pl.read_parquet(path, columns=wanted) if wanted else pl.DataFrame(height=_parquet_rows(path))
+        height = _parquet_rows(path)
     except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
         problems.add(Problem(file=label, message="cannot be read as Parquet"))
         return None
+    names = [_normalize_header(c) for c in schema]
+    wanted = [c for c, name in zip(schema, names) if name in known or names.count(name) > 1]
     found_unknown = [name for name in names if name not in known]
-    names = [_normalize_header(c) for c in frame.columns]
-    if len(set(names)) != len(names):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        for name in dupes:
+    read_names = [name for c, name in zip(schema, names) if c in wanted]
+    if len(set(read_names)) != len(read_names):
+        for name in sorted({n for n in read_names if read_names.count(n) > 1}):
             problems.add(Problem(file=label, line=1, column=name, message="column appears more than once"))
         return None
     columns = []
-    for original, name in zip(frame.columns, names):
-        dtype = frame.schema[original]
+    for original, name in zip(wanted, read_names):
+        dtype = schema[original]
         column = pl.col(original)
         if dtype == pl.String:
             expr = column
@@ -280,17 +318,30 @@ def _read_parquet(path: Path, label: str, known: tuple[str, ...],
             expr = pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
         elif dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
             expr = column.cast(pl.String)
-        elif name not in known:
-            expr = pl.lit(None, pl.String)  # an extra column is ignored, whatever its type
         else:
             problems.add(Problem(file=label, line=1, column=name,
                                  message=f"has Parquet type {dtype}, which cannot be read as text"))
             return None
         columns.append(expr.alias(name))
-    frame = frame.select(columns) if columns else pl.DataFrame(height=frame.height)
     # Unknown columns are not read; their names stay in the header facts (validate lists them).
-    frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in found_unknown)
-    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    unknown_nulls = [pl.lit(None, pl.String).alias(name) for name in found_unknown]
+
+    def slices(rows: int | None) -> Iterator[pl.DataFrame | None]:
+        step = rows or max(height, 1)
+        for start in range(0, max(height, 1), step):
+            length = min(step, height - start)
+            try:
+                frame = (pl.scan_parquet(path).select(wanted).slice(start, length).collect() if wanted
+                         else pl.DataFrame(height=length))
+            except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
+                problems.add(Problem(file=label, message="cannot be read as Parquet"))
+                yield None
+                return
+            frame = frame.select(columns) if columns else pl.DataFrame(height=frame.height)
+            yield frame.with_columns(unknown_nulls).with_row_index(LINE, offset=2 + start) \
+                .with_columns(pl.col(LINE).cast(pl.Int64))
+
+    return [*read_names, *found_unknown], slices
 
 
 def _parquet_rows(path: Path) -> int:
@@ -602,22 +653,28 @@ SLICE_ROWS = 2_000_000
 
 
 def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
-    table = read_table(spec, CONSENT_COLUMNS, problems)
-    if table is None or not require_columns(table, CONSENT_REQUIRED, problems):
+    tables = read_table_slices(spec, CONSENT_COLUMNS, problems, SLICE_ROWS)
+    first = next(tables) if tables is not None else None
+    if first is None or not require_columns(first, CONSENT_REQUIRED, problems):
         return None
-    slices = list(table.frame.iter_slices(SLICE_ROWS)) or [table.frame]
-    frame = pl.concat([_consent_slice(table, part, problems) for part in slices])
-    return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)
+    parts = []
+    for table in itertools.chain([first], tables):
+        if table is None:
+            return None
+        parts.append(_consent_slice(table, problems))
+    frame = pl.concat(parts)
+    return Loaded(first.label, frame, first.sha256, frame.height, first.unknown_columns)
 
 
-def _consent_slice(table: RawTable, part: pl.DataFrame, problems: ProblemLog) -> pl.DataFrame:
+def _consent_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
+    part = table.frame
     part = part.with_columns(
         channel_value=enum_values(part.get_column("channel"), CONSENT_CHANNEL_TYPE),
         purpose_value=enum_values(part.get_column("purpose"), CONSENT_PURPOSE_TYPE),
         status_value=enum_values(part.get_column("status"), CONSENT_STATUS_TYPE),
         recorded_at_parsed=parse_datetime(part.get_column("recorded_at")),
     )
-    checks = RowChecks(RawTable(table.label, part, table.sha256, table.columns_found, table.unknown_columns))
+    checks = RowChecks(replace(table, frame=part))
     for name in CONSENT_REQUIRED:
         checks.add(pl.col(name).is_null(), name, f"{name} is missing")
     for name, dtype in (("channel", CONSENT_CHANNEL_TYPE), ("purpose", CONSENT_PURPOSE_TYPE),

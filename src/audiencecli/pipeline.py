@@ -147,18 +147,33 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     """Read every input and every applying list, collecting every problem instead of stopping."""
     problems = ProblemLog()
     list_problems = ProblemLog()
-    # The consent log, the biggest input, is read first: reading it needs the most memory, and
-    # then the customers do not hold theirs yet. Its problems are still listed after theirs.
+    # The consent log, the biggest input, is read on the second core while the customers,
+    # holdings and lists are read on this one (it is read a slice at a time, so both fit in
+    # memory). Its problems are still listed after the customers'.
     progress("reading consents")
-    consent_problems = ProblemLog()
-    consents = load_consents(config.consents, consent_problems)
-    progress("reading customers")
-    customers = load_customers(config.customers, problems)
+    consent_problems, other_problems = ProblemLog(), ProblemLog()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending_consents = pool.submit(load_consents, config.consents, consent_problems)
+        progress("reading customers")
+        customers = load_customers(config.customers, problems)
+        holdings = None
+        if config.holdings is not None:
+            progress("reading holdings")
+            holdings = load_holdings(config.holdings, other_problems)
+        lists, stale = _read_lists(config, allow_stale, other_problems, list_problems, progress)
+        consents = pending_consents.result()
     problems.extend(consent_problems.listed, consent_problems.total)
-    holdings = None
-    if config.holdings is not None:
-        progress("reading holdings")
-        holdings = load_holdings(config.holdings, problems)
+    problems.extend(other_problems.listed, other_problems.total)
+    inputs = None
+    if not problems:
+        inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
+                        stale_lists=tuple(stale), skipped_lists=config.skipped_lists())
+    return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems)
+
+
+def _read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_problems: ProblemLog,
+                progress: Progress) -> tuple[dict[str, Loaded], list[SuppressionList]]:
+    """The applying suppression lists that can be read, and those that are stale."""
     lists: dict[str, Loaded] = {}
     stale: list[SuppressionList] = []
     for spec in config.applying_lists():
@@ -187,11 +202,7 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
                             f"{spec.age_days(config.as_of_date)} days old at as_of {config.as_of_date}, "
                             f"max_age_days {spec.max_age_days}; refresh it or run with --allow-stale",
                 ))
-    inputs = None
-    if not problems:
-        inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
-                        stale_lists=tuple(stale), skipped_lists=config.skipped_lists())
-    return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems)
+    return lists, stale
 
 
 def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> Inputs:
