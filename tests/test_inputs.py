@@ -1193,3 +1193,21 @@ def test_parquet_consent_log_read_from_disk_in_slices_keeps_file_lines_and_decis
     assert_data_error(bad, "consents.parquet", 3, "channel")
     assert_data_error(bad, "consents.parquet", 6, "recorded_at")
     assert_data_error(bad, "consents.parquet", 8, "customer_id")
+
+
+@pytest.mark.parametrize("customers, made", [
+    (TWO_CUSTOMERS, True),
+    (TWO_CUSTOMERS + "C3,person,Cecilia,Cederberg,c@example.fi\n", False),   # a data error: nothing is made
+])
+def test_work_on_the_customers_runs_while_the_consent_log_is_read_only_when_no_problem_is_found(
+        tmp_path, customers, made):
+    from audiencecli.config import load_config
+    from audiencecli.pipeline import check_inputs
+
+    build(tmp_path, customers=customers, consents=GRANTED_C1)
+    seen = []
+    check = check_inputs(load_config(tmp_path / "campaign.toml"),
+                         meanwhile=lambda frame: seen.append(frame.get_column("customer_id").to_list()) or "made")
+    assert (check.made == "made") is made
+    assert seen == ([["C1", "C2"]] if made else [])
+    assert check.inputs is not None or not made

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import polars as pl
 
@@ -136,15 +136,27 @@ def no_progress(_: str) -> None:
 @dataclass
 class InputCheck:
     """Everything reading the inputs found: the loaded inputs (None when data errors stop the build)
-    and the problems, by exit code: data errors (3), then missing or stale lists (4)."""
+    and the problems, by exit code: data errors (3), then missing or stale lists (4). `made`: what
+    `meanwhile` made of the customers (see check_inputs)."""
 
     inputs: Inputs | None
     data_problems: ProblemLog
     list_problems: ProblemLog
+    made: Any = None
+
+    def raise_problems(self) -> Inputs:
+        """The inputs; or the first of exit codes 3, 4 that applies."""
+        self.data_problems.raise_as(InputError)
+        self.list_problems.raise_as(StaleListError)
+        return self.inputs
 
 
-def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> InputCheck:
-    """Read every input and every applying list, collecting every problem instead of stopping."""
+def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress,
+                 meanwhile: Callable[[pl.DataFrame], Any] | None = None) -> InputCheck:
+    """Read every input and every applying list, collecting every problem instead of stopping.
+
+    `meanwhile(customers)` runs once the other inputs are read while the consent log, the
+    biggest, may still be read on the second core (only when no problem has been found yet)."""
     problems = ProblemLog()
     list_problems = ProblemLog()
     # The consent log, the biggest input, is read on the second core while the customers,
@@ -161,6 +173,9 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
             progress("reading holdings")
             holdings = load_holdings(config.holdings, other_problems)
         lists, stale = _read_lists(config, allow_stale, other_problems, list_problems, progress)
+        made = None
+        if meanwhile is not None and customers is not None and not problems and not other_problems:
+            made = meanwhile(customers.frame)
         consents = pending_consents.result()
     problems.extend(consent_problems.listed, consent_problems.total)
     problems.extend(other_problems.listed, other_problems.total)
@@ -168,7 +183,7 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     if not problems:
         inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
                         stale_lists=tuple(stale), skipped_lists=config.skipped_lists())
-    return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems)
+    return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems, made=made)
 
 
 def _read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_problems: ProblemLog,
@@ -211,10 +226,7 @@ def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress
     Data errors of all files are gathered first (exit 3); only then are missing or stale lists
     reported (exit 4), as the contract orders them.
     """
-    check = check_inputs(config, allow_stale=allow_stale, progress=progress)
-    check.data_problems.raise_as(InputError)
-    check.list_problems.raise_as(StaleListError)
-    return check.inputs
+    return check_inputs(config, allow_stale=allow_stale, progress=progress).raise_problems()
 
 
 KEY_PARTS = ("first_name", "last_name", "street_address", "postal_code")
@@ -658,9 +670,14 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     contacts are made, the consent log once it is numbered, holdings and lists once matched):
     at 10M customers these are gigabytes.
     """
-    inputs = load_inputs(config, allow_stale=allow_stale, progress=progress)
-    progress("normalizing contacts")
-    contacts = contact_frame(inputs.customers.frame)
+    def normalized(customers: pl.DataFrame) -> pl.DataFrame:
+        progress("normalizing contacts")
+        return contact_frame(customers)
+
+    # The contacts are made while the consent log is still being read.
+    check = check_inputs(config, allow_stale=allow_stale, progress=progress, meanwhile=normalized)
+    inputs = check.raise_problems()
+    contacts = check.made
     inputs.customers = release(inputs.customers)
     numbered = number_consents(inputs.consents.frame, contacts)
     orphans = orphan_ids(numbered)
