@@ -32,6 +32,21 @@ def test_validate_lists_problems_of_every_file_with_builds_exit_code(campaign):
     assert "consents.csv:2: column status" in result.stderr
 
 
+def test_problems_are_listed_customers_then_consents_then_holdings_then_lists(campaign):
+    """The files are read on two cores; the listing keeps the order of the files."""
+    campaign.customers = [customer("C1", customer_type="robot")]
+    campaign.consents = [consent("C1", status="maybe")]
+    campaign.holdings = [{"customer_id": "C1", "product_group": "pension", "start_date": "soon"}]
+    campaign.lists = [{"name": "own", "kind": "internal", "rows": [{"customer_id": "C1", "channel": "fax"}]}]
+    result = validate(campaign.write())
+    assert result.exit_code == 3
+    files = [name for name in ("customers.csv", "consents.csv", "holdings.csv", "own.csv")
+             if name in result.stderr]
+    assert files == ["customers.csv", "consents.csv", "holdings.csv", "own.csv"], result.stderr
+    positions = [result.stderr.index(name) for name in files]
+    assert positions == sorted(positions), result.stderr
+
+
 def test_validate_reports_missing_and_stale_lists_with_exit_4(campaign):
     campaign.customers = [customer("C1")]
     campaign.lists = [{"name": "old", "kind": "robinson", "rows": [{"phone": "0401234567"}], "list_date": "2026-01-01"},

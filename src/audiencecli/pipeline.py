@@ -155,30 +155,33 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
                  meanwhile: Callable[[pl.DataFrame], Any] | None = None) -> InputCheck:
     """Read every input and every applying list, collecting every problem instead of stopping.
 
-    `meanwhile(customers)` runs once the other inputs are read while the consent log, the
-    biggest, may still be read on the second core (only when no problem has been found yet)."""
+    `meanwhile(customers)` runs once the customers and lists are read, while the consent log and
+    the holdings may still be read on the second core (only when no problem has been found yet)."""
     problems = ProblemLog()
     list_problems = ProblemLog()
-    # The consent log, the biggest input, is read on the second core while the customers,
-    # holdings and lists are read on this one (it is read a slice at a time, so both fit in
-    # memory). Its problems are still listed after the customers'.
-    progress("reading consents")
-    consent_problems, other_problems = ProblemLog(), ProblemLog()
+    # The consent log and the holdings are read on the second core while the customers and
+    # the lists are read on this one (and the customers' contacts normalized: `meanwhile`); the
+    # log is read a slice at a time, so that all of it fits in memory. Problems are listed
+    # customers', consents', holdings', lists'.
+    progress("reading consents" + (" and holdings" if config.holdings is not None else ""))
+    consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
+
+    def consents_and_holdings() -> tuple[Loaded | None, Loaded | None]:
+        consents = load_consents(config.consents, consent_problems)
+        holdings = load_holdings(config.holdings, holding_problems) if config.holdings is not None else None
+        return consents, holdings
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending_consents = pool.submit(load_consents, config.consents, consent_problems)
+        pending = pool.submit(consents_and_holdings)
         progress("reading customers")
         customers = load_customers(config.customers, problems)
-        holdings = None
-        if config.holdings is not None:
-            progress("reading holdings")
-            holdings = load_holdings(config.holdings, other_problems)
-        lists, stale = _read_lists(config, allow_stale, other_problems, list_problems, progress)
+        lists, stale = _read_lists(config, allow_stale, list_data_problems, list_problems, progress)
         made = None
-        if meanwhile is not None and customers is not None and not problems and not other_problems:
+        if meanwhile is not None and customers is not None and not problems and not list_data_problems:
             made = meanwhile(customers.frame)
-        consents = pending_consents.result()
-    problems.extend(consent_problems.listed, consent_problems.total)
-    problems.extend(other_problems.listed, other_problems.total)
+        consents, holdings = pending.result()
+    for found in (consent_problems, holding_problems, list_data_problems):
+        problems.extend(found.listed, found.total)
     inputs = None
     if not problems:
         inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
