@@ -484,9 +484,7 @@ def _by_channel(frame: pl.DataFrame, channels: tuple[str, ...]) -> dict[str, pl.
 
 DECISION_COLUMNS = ("customer_id", "channel", "reason_code", "all_reasons", "detail", "legal_basis")
 SENDABLE_SCHEMA = {"cix": pl.UInt32, "legal_basis": BASIS_TYPE}
-# detail is categorical: most texts repeat (one per rule and campaign, or per list and key), and
-# at 10M customers tens of millions of them would otherwise each be a string of their own.
-EXCLUDED_SCHEMA = {"cix": pl.UInt32, "reason_code": REASON_TYPE, "reasons": pl.UInt16, "detail": pl.Categorical,
+EXCLUDED_SCHEMA = {"cix": pl.UInt32, "reason_code": REASON_TYPE, "reasons": pl.UInt16, "detail": pl.String,
                    "kept_cix": pl.UInt32}
 
 
