@@ -347,9 +347,9 @@ def _customer_keys(contacts: pl.DataFrame, columns: tuple[str, ...], keys: pl.Da
 
 def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str, Loaded],
                         warnings: list[str]) -> pl.DataFrame:
-    """Per (cix, channel) on which some list suppresses the customer, the evidence of each list
-    kind: `sup_<kind>`, the matched lists and key types (`name (key type)`, sorted, joined with
-    `, `), null when no list of that kind matched.
+    """Per (cix, channel, kind) of list that suppresses the customer there, the evidence `text`:
+    the matched lists and key types (`name (key type)`, sorted, joined with `, `); in order of
+    cix, channel and kind.
 
     The rows of every list, one per channel they stand for, are matched together: one join of
     the customers per key type, however many lists there are. A match is carried as the number
@@ -396,21 +396,38 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             .join(keys, on=list(columns), how="inner").drop(*columns)
         )
     if not hits:
-        return pl.DataFrame(schema={"cix": pl.UInt32, "channel": pl.String,
-                                    **{f"sup_{kind}": pl.Categorical for kind in KIND_ORDER}})
-    # Nearly every (customer, channel, kind) is matched once: the evidence of those is the one
-    # match's text; only the few matched several times have their matches sorted and joined.
-    group = ["cix", "channel", "kind"]
-    found = pl.concat(hits).unique()
-    counted = found.group_by(group).agg(pl.len().alias("_n"), pl.col("match").first())
-    text_of = pl.Series(texts, dtype=pl.String)
-    single = counted.filter(pl.col("_n") == 1).select(*group, text=pl.lit(text_of).gather("match"))
-    several = found.join(counted.filter(pl.col("_n") > 1).select(group), on=group, how="semi") \
-        .group_by(group).agg(text=pl.lit(text_of).gather(pl.col("match").sort()).str.join(", "))
-    detailed = pl.concat([single, several]).with_columns(pl.col("text").cast(pl.Categorical))
-    return detailed.group_by("cix", "channel").agg(
-        pl.col("text").filter(pl.col("kind") == kind).first().alias(f"sup_{kind}") for kind in KIND_ORDER
-    ).with_columns(pl.col("channel").cast(pl.String))
+        return pl.DataFrame(schema=SUPPRESSED_SCHEMA)
+    return _evidence(pl.concat(hits), pl.Series(texts, dtype=pl.String))
+
+
+SUPPRESSED_SCHEMA = {"cix": pl.UInt32, "channel": CHANNEL_ORDER, "kind": KIND_TYPE, "text": pl.Categorical}
+MATCH_BITS = 20  # a match number (a list and key type) in the low bits of one sort key
+
+
+def _evidence(found: pl.DataFrame, text_of: pl.Series) -> pl.DataFrame:
+    """One row per (cix, channel, kind) matched: its matches' texts, sorted, joined with `, `.
+
+    Every match becomes one integer, (customer, channel, kind) above the match number, so that
+    one sort of one column groups the matches and orders them; a group's rows are neighbours.
+    Nearly every group has one match: its text is that match's; only the few others are joined.
+    """
+    assert text_of.len() < 1 << MATCH_BITS
+    group = (pl.col("cix").cast(pl.UInt64) * 64 + pl.col("channel").to_physical().cast(pl.UInt64) * 8
+             + pl.col("kind").to_physical().cast(pl.UInt64))
+    key = found.select(group * (1 << MATCH_BITS) + pl.col("match").cast(pl.UInt64)).to_series().sort()
+    matches = key.filter(key.ne_missing(key.shift(1))).to_frame("key").select(
+        group=pl.col("key") // (1 << MATCH_BITS), match=pl.col("key") % (1 << MATCH_BITS))
+    alone = pl.col("group").ne_missing(pl.col("group").shift(1)) & pl.col("group").ne_missing(pl.col("group").shift(-1))
+    single = matches.filter(alone).select("group", text=pl.lit(text_of).gather("match"))
+    several = matches.filter(~alone).group_by("group", maintain_order=True) \
+        .agg(text=pl.lit(text_of).gather("match").str.join(", "))
+    evidence = pl.concat([single, several]).sort("group")
+    return evidence.select(
+        cix=(pl.col("group") // 64).cast(pl.UInt32),
+        channel=pl.lit(pl.Series(CHANNELS, dtype=CHANNEL_ORDER)).gather((pl.col("group") // 8) % 8),
+        kind=pl.lit(pl.Series(KIND_ORDER, dtype=KIND_TYPE)).gather(pl.col("group") % 8),
+        text=pl.col("text").cast(pl.Categorical),
+    )
 
 
 def campaign_of(config: Config) -> Campaign:
@@ -463,7 +480,7 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
     frames = {}
     for channel in config.channels:
         problem, key = _channel_contact(channel)
-        facts = [consents_of[channel], suppressed_of[channel]]
+        facts = [consents_of[channel], *_by_kind(suppressed_of[channel])]
         frames[channel] = pl.concat([
             base.lazy().select(
                 "cix", pl.lit(channel, dtype=CHANNEL_ORDER).alias("channel"), "customer_type", "deceased_date", "paperless",
@@ -488,6 +505,13 @@ def _in_customer_order(parts: list[pl.DataFrame], customers: int) -> pl.DataFram
             part.get_column("cix"), pl.int_range(part.height, dtype=pl.UInt32, eager=True))
         columns.extend(part.drop("cix").select(pl.all().gather(place)).get_columns())
     return pl.DataFrame(columns)
+
+
+def _by_kind(evidence: pl.DataFrame) -> list[pl.DataFrame]:
+    """One channel's suppression evidence as one frame per list kind: cix, sup_<kind>."""
+    parts = evidence.partition_by("kind", as_dict=True, include_key=False)
+    empty = evidence.drop("kind").clear()
+    return [parts.get((kind,), empty).rename({"text": f"sup_{kind}"}) for kind in KIND_ORDER]
 
 
 def _by_channel(frame: pl.DataFrame, channels: tuple[str, ...]) -> dict[str, pl.DataFrame]:
