@@ -51,10 +51,11 @@ class InputFacts:
 class Inputs:
     customers: Loaded
     consents: Loaded
-    holdings: Loaded | None
+    holdings: Loaded | None  # the facts only: the rows are let go once `holders` is made of them
     lists: dict[str, Loaded]
     stale_lists: tuple[SuppressionList, ...]
     skipped_lists: tuple[SuppressionList, ...]
+    holders: pl.DataFrame  # customer_id, holding_line: see consent.active_holders
     warnings: list[str] = field(default_factory=list)
 
     def facts(self, config: Config) -> list[InputFacts]:
@@ -167,10 +168,12 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     progress("reading consents" + (" and holdings" if config.holdings is not None else ""))
     consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
 
-    def consents_and_holdings() -> tuple[Loaded | None, Loaded | None]:
+    def consents_and_holdings() -> tuple[Loaded | None, Loaded | None, pl.DataFrame]:
         consents = load_consents(config.consents, consent_problems)
         holdings = load_holdings(config.holdings, holding_problems) if config.holdings is not None else None
-        return consents, holdings
+        holders = active_holders(holdings.frame if holdings is not None else None, config.product_group,
+                                 config.as_of_date)
+        return consents, release(holdings) if holdings is not None else None, holders
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(consents_and_holdings)
@@ -180,13 +183,13 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         made = None
         if meanwhile is not None and customers is not None and not problems and not list_data_problems:
             made = meanwhile(customers.frame)
-        consents, holdings = pending.result()
+        consents, holdings, holders = pending.result()
     for found in (consent_problems, holding_problems, list_data_problems):
         problems.extend(found.listed, found.total)
     inputs = None
     if not problems:
         inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
-                        stale_lists=tuple(stale), skipped_lists=config.skipped_lists())
+                        stale_lists=tuple(stale), skipped_lists=config.skipped_lists(), holders=holders)
     return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems, made=made)
 
 
@@ -447,7 +450,7 @@ def number_consents(consents: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFr
 def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
                     consume: bool = False) -> dict[str, pl.LazyFrame]:
     """Per campaign channel, one row per customer in customer order with every fact a rule reads
-    (see rules.py); joined on `cix`, the customer's number.
+    (see rules.py), put in place by `cix`, the customer's number.
 
     A frame per channel rather than one customer × channel frame: rules, R10 and R11 all work
     within a channel, and one channel at a time needs a fifth of the memory.
@@ -459,22 +462,21 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
     consents = resolve_consents(consents, config.channels, config.purpose, config.as_of)
     if consume:
         inputs.consents = release(inputs.consents)
-    holders = active_holders(inputs.holdings.frame if inputs.holdings else None, config.product_group,
-                             config.as_of_date).join(numbers, on="customer_id", how="inner").drop("customer_id")
+    holders = inputs.holders.join(numbers, on="customer_id", how="inner").select("cix", "holding_line")
     progress("matching suppression lists")
     suppressed = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
     if consume:
-        inputs.holdings = release(inputs.holdings) if inputs.holdings else None
         inputs.lists = {name: release(loaded) for name, loaded in inputs.lists.items()}
-    base = contacts.select(
-        "cix", "customer_type", "deceased_date", "paperless",
-        (pl.col("customer_type").eq("business") & pl.col("business_role").is_in(config.business_roles))
-        .fill_null(False).alias("is_b2b"),
-        "email_norm", "phone_e164", "phone_mobile", "phone_problem", "phone", "email_valid",
-        "address_problem", "post_key",
-    ).join(holders, on="cix", how="left", maintain_order="left").with_columns(
-        has_holding=pl.col("holding_line").is_not_null()
-    )
+    base = pl.concat([
+        contacts.select(
+            "cix", "customer_type", "deceased_date", "paperless",
+            (pl.col("customer_type").eq("business") & pl.col("business_role").is_in(config.business_roles))
+            .fill_null(False).alias("is_b2b"),
+            "email_norm", "phone_e164", "phone_mobile", "phone_problem", "phone", "email_valid",
+            "address_problem", "post_key",
+        ),
+        _in_customer_order([holders], contacts.height),
+    ], how="horizontal").with_columns(has_holding=pl.col("holding_line").is_not_null())
     consents_of, suppressed_of = _by_channel(consents, config.channels), _by_channel(suppressed, config.channels)
     del consents, suppressed  # their parts per channel are copies
     frames = {}
@@ -549,7 +551,7 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
 
     Channels are decided two at a time (and the holdout buckets, a hash per customer, while the
     decision frames are made): much of each step keeps one core busy, and there are two.
-    `consume`: let go of the consents', holdings' and lists' rows once used (see decision_frames).
+    `consume`: let go of the consents' and lists' rows once used (see decision_frames).
     `frames`: the decision frames, when the caller has made them already (explain reads them too)."""
     campaign = campaign_of(config)
     ids = contacts.get_column("customer_id")
@@ -707,8 +709,8 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     """Everything `audience build` computes, as data.
 
     Each input's frame is let go as soon as what is made from it exists (the customers once the
-    contacts are made, the consent log once it is numbered, holdings and lists once matched):
-    at 10M customers these are gigabytes.
+    contacts are made, the consent log once it is numbered, the holdings once their active holders
+    are found, lists once matched): at 10M customers these are gigabytes.
     """
     def normalized(customers: pl.DataFrame) -> pl.DataFrame:
         progress("normalizing contacts")
