@@ -138,13 +138,14 @@ def no_progress(_: str) -> None:
 @dataclass
 class InputCheck:
     """Everything reading the inputs found: the loaded inputs (None when data errors stop the build)
-    and the problems, by exit code: data errors (3), then missing or stale lists (4). `made`: what
-    `meanwhile` made of the customers (see check_inputs)."""
+    and the problems, by exit code: data errors (3), then missing or stale lists (4). `made`,
+    `made_of_consents`: what `meanwhile` and `with_consents` made (see check_inputs)."""
 
     inputs: Inputs | None
     data_problems: ProblemLog
     list_problems: ProblemLog
     made: Any = None
+    made_of_consents: Any = None
 
     def raise_problems(self) -> Inputs:
         """The inputs; or the first of exit codes 3, 4 that applies."""
@@ -154,43 +155,59 @@ class InputCheck:
 
 
 def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress,
-                 meanwhile: Callable[[pl.DataFrame], Any] | None = None) -> InputCheck:
+                 meanwhile: Callable[[pl.DataFrame], Any] | None = None,
+                 with_consents: Callable[[Loaded, pl.Series], tuple[Loaded, Any]] | None = None) -> InputCheck:
     """Read every input and every applying list, collecting every problem instead of stopping.
 
-    `meanwhile(customers)` runs once the customers and lists are read, while the consent log and
-    the holdings may still be read on the second core (only when no problem has been found yet)."""
+    Two kinds of work may be done while reading, only as long as no problem has been found:
+    `meanwhile(customers)` runs on this core once the customers and lists are read, while the
+    consent log and the holdings may still be read on the second core; `with_consents(consents,
+    customer_ids)` runs on the second core once both the consent log and the customers are read,
+    and gives back the consents to keep (perhaps without their rows) and what it made."""
     problems = ProblemLog()
     list_problems = ProblemLog()
     # The consent log and the holdings are read on the second core while the customers and
-    # the lists are read on this one (and the customers' contacts normalized: `meanwhile`); the
-    # log is read a slice at a time, so that all of it fits in memory. Problems are listed
-    # customers', consents', holdings', lists'.
+    # the lists are read on this one; the log is read a slice at a time, so that all of it fits
+    # in memory. Problems are listed customers', consents', holdings', lists'.
     progress("reading consents" + (" and holdings" if config.holdings is not None else ""))
     consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
+    customer_ids: Future[pl.Series | None] = Future()
 
-    def consents_and_holdings() -> tuple[Loaded | None, Loaded | None, pl.DataFrame]:
+    def consents_and_holdings() -> tuple[Loaded | None, Any, Loaded | None, pl.DataFrame]:
         consents = load_consents(config.consents, consent_problems)
+        made = None
+        if with_consents is not None and consents is not None and not consent_problems:
+            ids = customer_ids.result()
+            if ids is not None:
+                consents, made = with_consents(consents, ids)
         holdings = load_holdings(config.holdings, holding_problems) if config.holdings is not None else None
         holders = active_holders(holdings.frame if holdings is not None else None, config.product_group,
                                  config.as_of_date)
-        return consents, release(holdings) if holdings is not None else None, holders
+        return consents, made, release(holdings) if holdings is not None else None, holders
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(consents_and_holdings)
-        progress("reading customers")
-        customers = load_customers(config.customers, problems)
+        try:
+            progress("reading customers")
+            customers = load_customers(config.customers, problems)
+            usable = customers is not None and not problems
+            customer_ids.set_result(customers.frame.get_column("customer_id") if usable else None)
+        finally:
+            if not customer_ids.done():  # an interrupt: the second core must not wait for ever
+                customer_ids.set_result(None)
         lists, stale = _read_lists(config, allow_stale, list_data_problems, list_problems, progress)
         made = None
-        if meanwhile is not None and customers is not None and not problems and not list_data_problems:
+        if meanwhile is not None and usable and not list_data_problems:
             made = meanwhile(customers.frame)
-        consents, holdings, holders = pending.result()
+        consents, made_of_consents, holdings, holders = pending.result()
     for found in (consent_problems, holding_problems, list_data_problems):
         problems.extend(found.listed, found.total)
     inputs = None
     if not problems:
         inputs = Inputs(customers=customers, consents=consents, holdings=holdings, lists=lists,
                         stale_lists=tuple(stale), skipped_lists=config.skipped_lists(), holders=holders)
-    return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems, made=made)
+    return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems, made=made,
+                      made_of_consents=made_of_consents)
 
 
 def _read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_problems: ProblemLog,
@@ -448,20 +465,19 @@ def number_consents(consents: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFr
 
 
 def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
-                    consume: bool = False) -> dict[str, pl.LazyFrame]:
+                    consume: bool = False, resolved: pl.DataFrame | None = None) -> dict[str, pl.LazyFrame]:
     """Per campaign channel, one row per customer in customer order with every fact a rule reads
     (see rules.py), put in place by `cix`, the customer's number.
 
     A frame per channel rather than one customer × channel frame: rules, R10 and R11 all work
     within a channel, and one channel at a time needs a fifth of the memory.
     """
-    progress("resolving consents")
     numbers = contacts.select("customer_id", "cix")
-    consents = inputs.consents.frame  # numbered already by `build`, or numbered here
-    consents = consents if "cix" in consents.columns else number_consents(consents, contacts)
-    consents = resolve_consents(consents, config.channels, config.purpose, config.as_of)
-    if consume:
-        inputs.consents = release(inputs.consents)
+    if resolved is None:  # `build` resolves them while the contacts are made
+        progress("resolving consents")
+        resolved = resolve_consents(number_consents(inputs.consents.frame, contacts), config.channels,
+                                    config.purpose, config.as_of)
+    consents = resolved
     holders = inputs.holders.join(numbers, on="customer_id", how="inner").select("cix", "holding_line")
     progress("matching suppression lists")
     suppressed = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
@@ -546,19 +562,22 @@ def holdout_buckets(config: Config, contacts: pl.DataFrame) -> pl.Series | None:
 
 
 def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
-           consume: bool = False, frames: dict[str, pl.LazyFrame] | None = None) -> dict[str, ChannelDecisions]:
+           consume: bool = False, frames: dict[str, pl.LazyFrame] | None = None,
+           resolved: pl.DataFrame | None = None) -> dict[str, ChannelDecisions]:
     """Every customer × campaign channel decided: R1–R9 in one pass per channel, then R11, then R10.
 
     Channels are decided two at a time (and the holdout buckets, a hash per customer, while the
     decision frames are made): much of each step keeps one core busy, and there are two.
-    `consume`: let go of the consents' and lists' rows once used (see decision_frames).
+    `consume`: let go of the lists' rows once used (see decision_frames). `resolved`: the
+    resolved consents (resolve_consents), when the caller has made them already.
     `frames`: the decision frames, when the caller has made them already (explain reads them too)."""
     campaign = campaign_of(config)
     ids = contacts.get_column("customer_id")
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     try:
         buckets = pool.submit(holdout_buckets, config, contacts)
-        frames = frames if frames is not None else decision_frames(config, inputs, contacts, progress, consume)
+        frames = frames if frames is not None else decision_frames(config, inputs, contacts, progress, consume,
+                                                                   resolved)
         pending = {channel: pool.submit(_decide_channel, channel, frame, campaign, config, buckets, ids)
                    for channel, frame in frames.items()}
         decided = {}
@@ -716,16 +735,20 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
         progress("normalizing contacts")
         return contact_frame(customers)
 
-    # The contacts are made while the consent log is still being read.
-    check = check_inputs(config, allow_stale=allow_stale, progress=progress, meanwhile=normalized)
+    def resolved(consents: Loaded, customer_ids: pl.Series) -> tuple[Loaded, tuple[pl.DataFrame, pl.Series]]:
+        # The customers are sorted by id (load_customers), so a customer's number is its place.
+        numbered = number_consents(consents.frame, customer_ids.to_frame().with_row_index("cix"))
+        return release(consents), (resolve_consents(numbered, config.channels, config.purpose, config.as_of),
+                                   orphan_ids(numbered))
+
+    # The contacts are made on one core while the consent log is read, numbered and resolved on the other.
+    check = check_inputs(config, allow_stale=allow_stale, progress=progress, meanwhile=normalized,
+                         with_consents=resolved)
     inputs = check.raise_problems()
     contacts = check.made
+    consents, orphans = check.made_of_consents
     inputs.customers = release(inputs.customers)
-    numbered = number_consents(inputs.consents.frame, contacts)
-    orphans = orphan_ids(numbered)
-    inputs.consents = replace(inputs.consents, frame=numbered.drop("customer_id"))
-    del numbered
-    decided = decide(config, inputs, contacts, progress, consume=True)
+    decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents)
     summary = summarize(config, inputs, decided, orphans)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
 
