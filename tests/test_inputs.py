@@ -1211,3 +1211,29 @@ def test_work_on_the_customers_runs_while_the_consent_log_is_read_only_when_no_p
     assert (check.made == "made") is made
     assert seen == ([["C1", "C2"]] if made else [])
     assert check.inputs is not None or not made
+
+
+@pytest.mark.parametrize("customers, consents, runs", [
+    (TWO_CUSTOMERS, GRANTED_C1, True),
+    (TWO_CUSTOMERS + "C3,person,Cecilia,Cederberg,c@example.fi\n", GRANTED_C1, False),  # a customer data error
+    (TWO_CUSTOMERS, GRANTED_C1 + "C2,fax,marketing,granted,2026-01-01T10:00:00,web\n", False),  # a consent one
+    (None, GRANTED_C1, False),  # no customers file: the second core does not wait for its ids
+])
+def test_work_on_the_consent_log_runs_on_the_second_core_only_when_no_problem_is_found(
+        tmp_path, customers, consents, runs):
+    from audiencecli.config import load_config
+    from audiencecli.inputs import Loaded
+    from audiencecli.pipeline import check_inputs, release
+
+    build(tmp_path, customers=customers, consents=consents)
+    seen = []
+
+    def with_consents(loaded: Loaded, ids: pl.Series):
+        seen.append((loaded.frame.height, ids.to_list()))
+        return release(loaded), "made"
+
+    check = check_inputs(load_config(tmp_path / "campaign.toml"), with_consents=with_consents)
+    assert (check.made_of_consents == "made") is runs
+    assert seen == ([(1, ["C1", "C2"])] if runs else [])
+    if runs:
+        assert check.inputs.consents.rows == 1 and check.inputs.consents.frame.height == 0
