@@ -989,3 +989,25 @@ def test_control_group_applies_to_every_purpose(campaign, purpose):
     for channel in CHANNELS:
         assert outcome(run, target, channel) == "control_group"
         assert outcome(run, keep, channel) == BASIS_WITH_CONSENT[purpose]
+
+
+@pytest.mark.parametrize("purpose", ["marketing", "service", "survey", "contract", "legal"])
+def test_rules_scoped_to_a_frames_one_channel_decide_as_the_rules_scoped_per_row(purpose):
+    """The build settles each rule's channels once per channel frame; explain and the rules
+    table read the scope per row. Both must decide the same on the sample campaign's frames."""
+    from dataclasses import replace as replaced
+    from pathlib import Path
+
+    from audiencecli import pipeline
+    from audiencecli.config import load_config
+    from audiencecli.rules import evaluate
+
+    config = load_config(Path(__file__).parents[1] / "sample_data" / "campaign.toml")
+    inputs = pipeline.load_inputs(config)
+    contacts = pipeline.contact_frame(inputs.customers.frame)
+    campaign = replaced(pipeline.campaign_of(config), purpose=purpose)
+    for channel, frame in pipeline.decision_frames(config, inputs, contacts).items():
+        scoped = evaluate(frame, campaign, channel).collect()
+        per_row = evaluate(frame, campaign).collect()
+        assert scoped.equals(per_row), channel
+        assert scoped.get_column("reason_code").is_not_null().any() or purpose in ("contract", "legal")

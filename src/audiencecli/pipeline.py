@@ -591,7 +591,7 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
 
 def _decide_channel(channel: str, frame: pl.LazyFrame, campaign: Campaign, config: Config,
                     buckets: Future[pl.Series | None], ids: pl.Series) -> ChannelDecisions:
-    flagged = evaluate(frame, campaign).collect(engine=ENGINE)
+    flagged = evaluate(frame, campaign, channel).collect(engine=ENGINE)
     sendable = flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis", "dedupe_key")
     excluded = with_detail(flagged.lazy().filter(pl.col("reason_code").is_not_null()), campaign) \
         .select("cix", "reason_code", "reasons", "detail", kept_cix=pl.lit(None, pl.UInt32)).collect(engine=ENGINE)

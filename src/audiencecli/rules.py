@@ -65,12 +65,14 @@ class Rule:
     def applies(self, campaign: Campaign) -> bool:
         return campaign.purpose in self.purposes
 
-    def fails(self, campaign: Campaign) -> pl.Expr:
-        """True where this rule excludes the row; False where it does not apply."""
-        if not self.applies(campaign):
+    def fails(self, campaign: Campaign, channel: str | None = None) -> pl.Expr:
+        """True where this rule excludes the row; False where it does not apply. `channel`: the
+        frame's one channel, when it has one (the rule's scope is then settled here, not per row)."""
+        if not self.applies(campaign) or (channel is not None and channel not in self.channels):
             return pl.lit(False)
-        in_scope = pl.col("channel").is_in(self.channels) if self.channels != CHANNELS else pl.lit(True)
-        return in_scope & self.excludes(campaign).fill_null(True)
+        if channel is not None or self.channels == CHANNELS:
+            return self.excludes(campaign).fill_null(True)
+        return pl.col("channel").is_in(self.channels) & self.excludes(campaign).fill_null(True)
 
 
 def _txt(*parts: str | pl.Expr) -> pl.Expr:
@@ -214,25 +216,25 @@ BASIS_TYPE = pl.Enum(LEGAL_BASES)
 REASON_BITS = {code: 1 << i for i, code in enumerate(REASON_CODES)}
 
 
-def rule_columns(campaign: Campaign) -> list[pl.Expr]:
-    """One boolean column per one-pass rule, `fail_<index>`, in table order."""
-    return [rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)]
-
-
-def evaluate(decisions: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
+def evaluate(decisions: pl.LazyFrame, campaign: Campaign, channel: str | None = None) -> pl.LazyFrame:
     """Add reason_code (the first failing rule), reasons (a bit per failing rule, see REASON_BITS)
     and legal_basis (null when excluded): small integer columns, so that a decision costs a few
-    bytes. The texts (all_reasons, detail) are made only for excluded rows: see `with_detail`."""
-    fails = [pl.col(f"fail_{i}") for i in range(len(ONE_PASS_RULES))]
-    return decisions.with_columns(rule_columns(campaign)).with_columns(
-        reason_code=pl.coalesce([pl.when(f).then(pl.lit(r.code, dtype=REASON_TYPE))
-                                 for f, r in zip(fails, ONE_PASS_RULES)]),
-        reasons=pl.sum_horizontal([pl.when(f).then(pl.lit(REASON_BITS[r.code], dtype=pl.UInt16))
-                                   .otherwise(pl.lit(0, dtype=pl.UInt16))
-                                   for f, r in zip(fails, ONE_PASS_RULES)]).cast(pl.UInt16),
+    bytes. The texts (all_reasons, detail) are made only for excluded rows: see `with_detail`.
+    `channel`: the frame's one channel, when it has one (rules of other channels then cost nothing)."""
+    live = [(i, r) for i, r in enumerate(ONE_PASS_RULES)
+            if r.applies(campaign) and (channel is None or channel in r.channels)]
+    fails = [(pl.col(f"fail_{i}"), r) for i, r in live]
+    return decisions.with_columns(
+        rule.fails(campaign, channel).alias(f"fail_{i}") for i, rule in live
     ).with_columns(
-        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign).cast(BASIS_TYPE)),
-    ).drop(f"fail_{i}" for i in range(len(ONE_PASS_RULES)))
+        reason_code=pl.coalesce([pl.when(f).then(pl.lit(r.code, dtype=REASON_TYPE)) for f, r in fails]
+                                or [pl.lit(None, REASON_TYPE)]),
+        reasons=pl.sum_horizontal([pl.when(f).then(pl.lit(REASON_BITS[r.code], dtype=pl.UInt16))
+                                   .otherwise(pl.lit(0, dtype=pl.UInt16)) for f, r in fails]
+                                  or [pl.lit(0, dtype=pl.UInt16)]).cast(pl.UInt16),
+    ).with_columns(
+        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign, channel).cast(BASIS_TYPE)),
+    ).drop(f"fail_{i}" for i, _ in live)
 
 
 def with_detail(excluded: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
@@ -268,13 +270,14 @@ def reasons_text(reasons: pl.Series) -> pl.Series:
     return reasons.replace_strict(texts, default=None, return_dtype=pl.String).alias("all_reasons")
 
 
-def legal_basis(campaign: Campaign) -> pl.Expr:
-    """The basis of a sendable row, in the contract's order."""
+def legal_basis(campaign: Campaign, channel: str | None = None) -> pl.Expr:
+    """The basis of a sendable row, in the contract's order (`channel`: as in `evaluate`)."""
     if campaign.purpose == "legal":
         return pl.lit("legal_obligation")
     if campaign.purpose == "contract":
         return pl.lit("contract")
-    electronic_marketing = pl.lit(campaign.purpose == "marketing") & pl.col("channel").is_in(["email", "sms"])
+    electronic = pl.col("channel").is_in(["email", "sms"]) if channel is None else pl.lit(channel in ("email", "sms"))
+    electronic_marketing = pl.lit(campaign.purpose == "marketing") & electronic
     return (
         pl.when(pl.col("consent_state").eq_missing("granted")).then(pl.lit("consent"))
         .when(electronic_marketing & pl.col("has_holding")).then(pl.lit("existing_customer"))
