@@ -5,6 +5,7 @@ import datetime as dt
 
 import polars as pl
 
+from .config import CHANNELS
 from .engine import ENGINE
 from .inputs import CONSENT_STATUS_TYPE
 
@@ -13,6 +14,7 @@ CONSENT_PURPOSES = ("marketing", "service", "survey")
 
 STATE_TYPE = CONSENT_STATUS_TYPE  # a resolved state is its deciding event's status
 WILDCARD = -1  # the place of a channel-`all` event: every campaign channel
+CAMPAIGN_CHANNEL_TYPE = pl.Enum(CHANNELS)  # a resolved row's channel (an enum: splitting by it is cheap)
 
 
 def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose: str,
@@ -30,7 +32,7 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
     consent_purpose).
     """
     schema = {
-        "cix": pl.UInt32, "channel": pl.String, "consent_state": STATE_TYPE,
+        "cix": pl.UInt32, "channel": CAMPAIGN_CHANNEL_TYPE, "consent_state": STATE_TYPE,
         "consent_at": pl.Datetime("us", "UTC"), "consent_source": consents.schema["source"],
         "consent_line": pl.Int64, "consent_channel": consents.schema["channel"],
         "consent_purpose": consents.schema["purpose"],
@@ -70,7 +72,7 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
     slots = winners.get_column("_slot")
     return pl.DataFrame({
         "cix": (slots // len(channels)).cast(pl.UInt32),
-        "channel": pl.Series(list(channels), dtype=pl.String).gather(slots % len(channels)),
+        "channel": pl.Series(list(channels), dtype=CAMPAIGN_CHANNEL_TYPE).gather(slots % len(channels)),
     }).with_columns(
         consent_state=pl.when(won.get_column("denied")).then(pl.lit("denied")).otherwise(pl.lit("granted"))
         .cast(STATE_TYPE),

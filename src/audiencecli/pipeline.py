@@ -13,7 +13,7 @@ import polars as pl
 
 from . import normalize
 from .config import CHANNELS, HELSINKI, Config, SuppressionList
-from .consent import active_holders, resolve_consents
+from .consent import CAMPAIGN_CHANNEL_TYPE, active_holders, resolve_consents
 from .engine import ENGINE, WORKERS
 from .errors import InputError, Problem, ProblemLog, StaleListError
 from .inputs import Loaded, file_label, load_consents, load_customers, load_holdings, load_list
@@ -33,7 +33,7 @@ CHANNEL_COLUMNS = {
 }
 KIND_ORDER = tuple(LIST_KIND_CODES)
 KIND_TYPE = pl.Enum(KIND_ORDER)
-CHANNEL_ORDER = pl.Enum(CHANNELS)
+CHANNEL_ORDER = CAMPAIGN_CHANNEL_TYPE  # a channel as an enum, in the contract's order
 
 
 @dataclass(frozen=True)
