@@ -360,3 +360,20 @@ def test_shared_checker_finds_no_problems(campaign):
                           capture_output=True, text=True, timeout=120)
     assert "check-run: 0 problems" in done.stdout, done.stdout
     assert done.returncode == 0
+
+
+@pytest.mark.parametrize("user_value, expected", [
+    (None, "dirty_decay_ms:1500,muzzy_decay_ms:1500"),
+    ("narenas:2", "narenas:2"),  # a value the user set is kept
+])
+def test_the_allocator_keeps_freed_pages_longer_unless_the_user_says_otherwise(user_value, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if user_value is not None:
+        env["_RJEM_MALLOC_CONF"] = user_value
+    seen = subprocess.run([sys.executable, "-c", "import os, audiencecli; print(os.environ['_RJEM_MALLOC_CONF'])"],
+                          env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert seen == expected
