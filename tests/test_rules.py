@@ -770,6 +770,20 @@ def test_shared_email_keeps_the_smallest_customer_id(campaign):
         assert outcome(run, "C2", channel) == "consent"
 
 
+def test_every_duplicate_of_a_contact_point_names_the_one_kept(campaign):
+    campaign.customers = [customer(c, email="shared@example.fi") for c in ("C4", "C2", "C3", "C1")] \
+        + [customer("C5", email="other@example.fi"), customer("C6", email="OTHER@example.fi")]
+    campaign.consents = [consent(c) for c in ("C2", "C3", "C4", "C5", "C6")]  # C1 has none: not sendable
+    run = build(campaign)
+    assert outcome(run, "C1", "email") == "no_consent"
+    assert outcome(run, "C2", "email") == "consent"
+    for duplicate in ("C3", "C4"):
+        assert outcome(run, duplicate, "email") == "duplicate_contact"
+        assert detail(run, duplicate, "email") == "same contact as kept customer_id C2"
+    assert outcome(run, "C5", "email") == "consent"
+    assert detail(run, "C6", "email") == "same contact as kept customer_id C5"
+
+
 def test_customer_ids_are_compared_as_strings(campaign):
     campaign.customers = [customer("C9", email="shared@example.fi"), customer("C10", email="shared@example.fi")]
     campaign.consents = [consent("C9"), consent("C10")]

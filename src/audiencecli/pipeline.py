@@ -628,14 +628,15 @@ def _hold_out(sendable: pl.DataFrame, buckets: pl.Series | None,
 def _dedupe(sendable: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     """R10: among rows still sendable, the smallest customer_id per contact point is kept.
 
-    Rows are in customer order, so the kept one is the smallest number (`cix`) of its contact
-    point. One grouping finds the contact points shared by several rows; only their rows are
-    looked at again.
+    Rows are in customer order, so the kept one is its contact point's first row: one pass
+    marks every other row (a duplicate); only the duplicates and their keepers are looked at again.
     """
     keyed = sendable.filter(pl.col("dedupe_key").is_not_null())
-    shared = keyed.group_by("dedupe_key").agg(kept_cix=pl.col("cix").min(), _n=pl.len()).filter(pl.col("_n") > 1)
-    rows = keyed.join(shared.drop("_n"), on="dedupe_key", how="inner").filter(pl.col("cix") != pl.col("kept_cix")) \
-        .sort("cix")
+    first = keyed.get_column("dedupe_key").is_first_distinct()
+    repeated = keyed.filter(~first)
+    keepers = keyed.filter(first).join(repeated.select("dedupe_key"), on="dedupe_key", how="semi")
+    rows = repeated.join(keepers.select("dedupe_key", kept_cix="cix"), on="dedupe_key", how="left",
+                         maintain_order="left")
     rows = rows.with_columns(kept_customer_id=ids.gather(rows.get_column("kept_cix")))
     duplicates = _moved(rows, DUPLICATE_RULE.code,
                         pl.format("same contact as kept customer_id {}", pl.col("kept_customer_id")),
