@@ -269,7 +269,13 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     """
     if not customers.get_column("customer_id").is_sorted():
         customers = customers.sort("customer_id")
-    phones = normalize_phones(customers.get_column("phone"), customers.get_column("country"))
+    # Phones on a second thread: the values the fast path leaves go to phonenumbers, Python code
+    # that keeps one core busy while Polars normalizes the emails and key parts here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending_phones = pool.submit(normalize_phones, customers.get_column("phone"), customers.get_column("country"))
+        emails = normalize.email_values(customers.get_column("email"))
+        parts = {f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in POST_KEY_PARTS}
+        phones = pending_phones.result()
     part = {c: pl.col(f"_key_{c}") for c in POST_KEY_PARTS}
     contacts = (
         customers.select(
@@ -278,8 +284,8 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
             phone_e164=phones.get_column("e164"),
             phone_mobile=phones.get_column("mobile"),
             phone_problem=phones.get_column("problem"),
-            email_norm=normalize.email_values(customers.get_column("email")),
-            **{f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in POST_KEY_PARTS},
+            email_norm=emails,
+            **parts,
         )
         .lazy()
         .with_columns(
