@@ -1221,11 +1221,16 @@ def test_work_on_the_customers_runs_while_the_consent_log_is_read_only_when_no_p
 ])
 def test_work_on_the_consent_log_runs_on_the_second_core_only_when_no_problem_is_found(
         tmp_path, customers, consents, runs):
+    """A Parquet log; a CSV log is read before the customers, and then nothing runs beside them."""
     from audiencecli.config import load_config
     from audiencecli.inputs import Loaded
     from audiencecli.pipeline import check_inputs, release
 
-    build(tmp_path, customers=customers, consents=consents)
+    import io
+
+    log = pl.read_csv(io.BytesIO(consents.encode()), infer_schema=False).to_dict(as_series=False)
+    build(tmp_path, customers=customers, consents=None, files={"consents.parquet": parquet_bytes(log)},
+          inputs={"consents": "consents.parquet"})  # only a Parquet log is read beside the customers
     seen = []
 
     def with_consents(loaded: Loaded, ids: pl.Series):

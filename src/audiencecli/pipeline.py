@@ -174,31 +174,33 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
     customer_ids: Future[pl.Series | None] = Future()
 
-    # A CSV log is parsed whole: the customers are read only after it (their text and the log's
-    # at once took 11.8 GB at 10M customers); a Parquet log is read a slice at a time beside them.
-    log_read = threading.Event()
-    if config.consents.path.suffix.lower() == ".parquet":
-        log_read.set()
+    # A CSV log is parsed whole: then the log and the holdings are read first and the customers
+    # after them, one thing at a time (beside the customers and contacts the log took 10.5-11.8 GB
+    # at 10M customers); a Parquet log is read a slice at a time beside them.
+    beside = config.consents.path.suffix.lower() == ".parquet"
+    first_read = threading.Event()
+    if beside:
+        first_read.set()
 
     def consents_and_holdings() -> tuple[Loaded | None, Any, Loaded | None, pl.DataFrame]:
         try:
             consents = load_consents(config.consents, consent_problems)
+            made = None
+            if beside and with_consents is not None and consents is not None and not consent_problems:
+                ids = customer_ids.result()
+                if ids is not None:
+                    consents, made = with_consents(consents, ids)
+            holdings = load_holdings(config.holdings, holding_problems) if config.holdings is not None else None
+            holders = active_holders(holdings.frame if holdings is not None else None, config.product_group,
+                                     config.as_of_date)
         finally:
-            log_read.set()
-        made = None
-        if with_consents is not None and consents is not None and not consent_problems:
-            ids = customer_ids.result()
-            if ids is not None:
-                consents, made = with_consents(consents, ids)
-        holdings = load_holdings(config.holdings, holding_problems) if config.holdings is not None else None
-        holders = active_holders(holdings.frame if holdings is not None else None, config.product_group,
-                                 config.as_of_date)
+            first_read.set()
         return consents, made, release(holdings) if holdings is not None else None, holders
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(consents_and_holdings)
         try:
-            log_read.wait()
+            first_read.wait()
             progress("reading customers")
             customers = load_customers(config.customers, problems)
             usable = customers is not None and not problems
@@ -764,8 +766,15 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
                          with_consents=resolved)
     inputs = check.raise_problems()
     contacts = check.made
-    consents, orphans = check.made_of_consents
     inputs.customers = release(inputs.customers)
+    if check.made_of_consents is not None:
+        consents, orphans = check.made_of_consents
+    else:  # a CSV log: read before the customers, numbered and resolved now
+        numbered = number_consents(inputs.consents.frame, contacts)
+        inputs.consents = release(inputs.consents)
+        consents, orphans = (resolve_consents(numbered, config.channels, config.purpose, config.as_of),
+                             orphan_ids(numbered))
+        del numbered
     decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents)
     summary = summarize(config, inputs, decided, orphans)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
