@@ -1242,3 +1242,16 @@ def test_work_on_the_consent_log_runs_on_the_second_core_only_when_no_problem_is
     assert seen == ([(1, ["C1", "C2"])] if runs else [])
     if runs:
         assert check.inputs.consents.rows == 1 and check.inputs.consents.frame.height == 0
+
+
+def test_a_csv_consent_log_is_read_before_the_customers_and_nothing_runs_beside_them(tmp_path):
+    """A CSV log is parsed whole: reading it beside the customers took 11.8 GB at 10M customers."""
+    from audiencecli.config import load_config
+    from audiencecli.pipeline import check_inputs
+
+    build(tmp_path, customers=TWO_CUSTOMERS, consents=GRANTED_C1)
+    seen = []
+    check = check_inputs(load_config(tmp_path / "campaign.toml"),
+                         with_consents=lambda loaded, ids: seen.append(ids) or (loaded, "made"))
+    assert check.made_of_consents is None and seen == []
+    assert check.inputs.consents.frame.height == 1  # kept: the build numbers and resolves it later

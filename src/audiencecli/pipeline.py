@@ -496,7 +496,6 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
         progress("resolving consents")
         resolved = resolve_consents(number_consents(inputs.consents.frame, contacts), config.channels,
                                     config.purpose, config.as_of)
-    consents = resolved
     holders = inputs.holders.join(numbers, on="customer_id", how="inner").select("cix", "holding_line")
     progress("matching suppression lists")
     suppressed = suppression_matches(contacts, config, inputs.lists, inputs.warnings)
@@ -512,8 +511,8 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
         ),
         _in_customer_order([holders], contacts.height),
     ], how="horizontal").with_columns(has_holding=pl.col("holding_line").is_not_null())
-    consents_of, suppressed_of = _by_channel(consents, config.channels), _by_channel(suppressed, config.channels)
-    del consents, suppressed  # their parts per channel are copies
+    consents_of, suppressed_of = _by_channel(resolved, config.channels), _by_channel(suppressed, config.channels)
+    del resolved, suppressed  # their parts per channel are copies
     frames = {}
     for channel in config.channels:
         problem, key = _channel_contact(channel)
