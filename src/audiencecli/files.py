@@ -1,6 +1,7 @@
 """Writing one file so that readers see the old one or the new one, never half of it."""
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from contextlib import suppress
@@ -27,3 +28,12 @@ def write_private_file(path: Path, data: bytes) -> Path:
             os.unlink(temp)
         raise
     return path
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read a block at a time: an input or output file may be gigabytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -18,6 +18,7 @@ import polars as pl
 
 from .config import CHANNELS, HELSINKI, FileSpec
 from .errors import Problem, ProblemLog
+from .files import file_digest
 
 LINE = "_line"
 MAX_EXAMPLES = 20
@@ -92,7 +93,7 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
     try:
         if suffix == ".parquet":
             # Polars reads the file itself (only the known columns); the digest is taken in blocks.
-            digest = _file_digest(spec.path)
+            digest = file_digest(spec.path)
             source = _parquet_source(spec.path, label, known, problems)
         else:
             data = spec.path.read_bytes()
@@ -150,14 +151,6 @@ def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...]) -
     if frame.height and frame.select(blank.any()).item():
         frame = frame.filter(~blank)
     return frame
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _clean_text(column: str) -> pl.Expr:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import datetime as dt
-import hashlib
 import itertools
 import json
 import os
@@ -28,7 +27,7 @@ import polars as pl
 from . import __version__
 from .errors import UsageError
 from .engine import WORKERS
-from .files import PRIVATE_MODE
+from .files import PRIVATE_MODE, file_digest
 from .pipeline import BuildResult
 
 FILE_MODE = PRIVATE_MODE
@@ -148,8 +147,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _file_fact(path: Path, rows: int | None) -> dict:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    fact = {"file": path.name, "sha256": digest}
+    fact = {"file": path.name, "sha256": file_digest(path)}
     if rows is not None:
         fact["rows"] = rows
     return fact
