@@ -690,6 +690,17 @@ def test_summary_counts_sendable_by_legal_basis(campaign):
     assert email["candidates"] == 4 and email["sendable"] == 3 and email["excluded"] == 1
 
 
+def test_summary_counts_are_in_the_contract_order_of_legal_bases_and_omit_zeros(campaign):
+    campaign.campaign = {"product_group": "pension", "business_roles": ["ceo"]}
+    campaign.customers = [customer("C1", customer_type="business", business_role="ceo"), customer("C2"),
+                          customer("C3")]
+    campaign.consents = [consent("C3", channel="email", purpose="marketing")]
+    campaign.holdings = [{"customer_id": "C2", "product_group": "pension", "start_date": "2020-01-01"}]
+    run = build(campaign)
+    counts = run.summary()["channels"]["email"]["sendable_by_legal_basis"]
+    assert list(counts.items()) == [("consent", 1), ("existing_customer", 1), ("b2b_legitimate_interest", 1)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Precedence: reason_code, all_reasons, detail
 
