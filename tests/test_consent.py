@@ -340,6 +340,21 @@ def test_consent_events_of_unknown_customers_are_orphans_not_errors(campaign):
     assert "C999" not in run.sendable("email") and "C999" not in run.excluded("email")
 
 
+def test_each_event_counts_for_the_customer_with_exactly_its_id(campaign):
+    # Ids that sort before, between and after the customers' (and prefixes of them), in a log
+    # that is not in id order: each event is its own customer's or an orphan's.
+    campaign.customers = [customer("C10"), customer("C2"), customer("C3")]
+    campaign.consents = [event("granted", "2026-01-01T10:00:00", customer_id="C3"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="C1"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="C100"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="C10"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="C25"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="B1"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="D1")]
+    run = build(campaign)
+    assert {c: outcome(run, c, "email") for c in ("C10", "C2", "C3")} == {"C10": GRANTED, "C2": NONE, "C3": GRANTED}
+    assert run.summary()["orphan_consent_ids"] == {"count": 5, "examples": ["B1", "C1", "C100", "C25", "D1"]}
+
 def test_an_empty_consents_file_means_state_none_for_everyone(campaign):
     campaign.customers = [customer("C1"), customer("C2")]
     campaign.consents = []

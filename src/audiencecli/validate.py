@@ -66,7 +66,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
                                    "(ignored)")
     progress("normalizing contacts")
     contacts = contact_frame(inputs.customers.frame)
-    orphans = orphan_ids(number_consents(inputs.consents.frame, contacts))
+    orphans = orphan_ids(number_consents(inputs.consents.frame, contacts.get_column("customer_id")))
     if orphans.len():
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
                                f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
