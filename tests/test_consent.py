@@ -342,9 +342,12 @@ def test_consent_events_of_unknown_customers_are_orphans_not_errors(campaign):
 
 def test_each_event_counts_for_the_customer_with_exactly_its_id(campaign):
     # Ids that sort before, between and after the customers' (and prefixes of them), in a log
-    # that is not in id order: each event is its own customer's or an orphan's.
+    # that is not in id order, some in runs of one id: each event is its own customer's or an orphan's.
     campaign.customers = [customer("C10"), customer("C2"), customer("C3")]
-    campaign.consents = [event("granted", "2026-01-01T10:00:00", customer_id="C3"),
+    campaign.consents = [event("denied", "2026-01-01T09:00:00", customer_id="C3"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="C3"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="C25"),
+                         event("granted", "2026-01-01T10:00:00", customer_id="C25"),
                          event("granted", "2026-01-01T10:00:00", customer_id="C1"),
                          event("granted", "2026-01-01T10:00:00", customer_id="C100"),
                          event("granted", "2026-01-01T10:00:00", customer_id="C10"),

@@ -1255,3 +1255,84 @@ def test_a_csv_consent_log_is_read_before_the_customers_and_nothing_runs_beside_
                          with_consents=lambda loaded, ids: seen.append(ids) or (loaded, "made"))
     assert check.made_of_consents is None and seen == []
     assert check.inputs.consents.frame.height == 1  # kept: the build numbers and resolves it later
+
+
+def consent_log_parquet(rows: list[list[str]]) -> dict:
+    columns = ("customer_id", "channel", "purpose", "status", "recorded_at", "source")
+    return {"consents.parquet": parquet_bytes({c: [r[i] for r in rows] for i, c in enumerate(columns)})}
+
+
+EIGHT_EVENTS = [[f"C{i % 2 + 1}", "email", "marketing", "denied" if i % 3 else "granted", f"2026-01-0{i}T10:00:00",
+                 "web"] for i in range(1, 9)]
+
+
+def test_once_its_own_work_is_done_the_first_core_parses_consent_slices_too_in_the_files_order(
+        tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import audiencecli.inputs
+    from audiencecli.config import load_config
+    from audiencecli.pipeline import check_inputs
+
+    rows = [list(row) for row in EIGHT_EVENTS]
+    build(tmp_path / "whole", consents=None, files=consent_log_parquet(rows), inputs={"consents": "consents.parquet"})
+    whole = check_inputs(load_config(tmp_path / "whole" / "campaign.toml")).inputs.consents.frame
+
+    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 1)
+    parse = audiencecli.inputs._consent_slice
+    on_first_core = []
+
+    def slow_on_the_second_core(table, problems):
+        on_first_core.append(threading.current_thread() is threading.main_thread())
+        if not on_first_core[-1]:
+            time.sleep(0.1)
+        return parse(table, problems)
+
+    monkeypatch.setattr(audiencecli.inputs, "_consent_slice", slow_on_the_second_core)
+    shared = check_inputs(load_config(tmp_path / "whole" / "campaign.toml")).inputs.consents.frame
+    assert any(on_first_core) and not all(on_first_core)
+    assert shared.equals(whole)
+
+    rows[1][1], rows[5][4], rows[6][2] = "fax", "not a time", "spam"
+    build(tmp_path / "bad", consents=None, files=consent_log_parquet(rows), inputs={"consents": "consents.parquet"})
+    on_first_core.clear()
+    check = check_inputs(load_config(tmp_path / "bad" / "campaign.toml"))
+    assert any(on_first_core) and not all(on_first_core)
+    assert [(p.line, p.column) for p in check.data_problems.listed] == [(3, "channel"), (7, "recorded_at"),
+                                                                        (8, "purpose")]
+
+
+@pytest.mark.parametrize("slow, read_on_first_core", [("consent log", True), ("customers' work", False)])
+def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeypatch, slow, read_on_first_core):
+    import threading
+    import time
+
+    import audiencecli.inputs
+    import audiencecli.pipeline
+    from audiencecli.config import load_config
+    from audiencecli.pipeline import check_inputs
+
+    build(tmp_path, consents=None, files=consent_log_parquet(EIGHT_EVENTS), inputs={"consents": "consents.parquet"},
+          holdings="customer_id,product_group,start_date\nC1,pension,2020-01-01\n",
+          campaign={"product_group": "pension"})
+    parse, load_holdings = audiencecli.inputs._consent_slice, audiencecli.pipeline.load_holdings
+    on_first_core = []
+
+    def slow_consents(table, problems):
+        time.sleep(0.5 if slow == "consent log" else 0)
+        return parse(table, problems)
+
+    def seen_holdings(spec, problems):
+        on_first_core.append(threading.current_thread() is threading.main_thread())
+        return load_holdings(spec, problems)
+
+    def customers_work(frame):
+        time.sleep(0.5 if slow == "customers' work" else 0)
+        return "made"
+
+    monkeypatch.setattr(audiencecli.inputs, "_consent_slice", slow_consents)
+    monkeypatch.setattr(audiencecli.pipeline, "load_holdings", seen_holdings)
+    check = check_inputs(load_config(tmp_path / "campaign.toml"), meanwhile=customers_work)
+    assert on_first_core == [read_on_first_core]
+    assert check.inputs.holders.get_column("customer_id").to_list() == ["C1"]

@@ -18,6 +18,7 @@ import polars as pl
 
 from .config import CHANNELS, HELSINKI, FileSpec
 from .errors import Problem, ProblemLog
+from .engine import SharedWork
 from .files import file_digest
 
 LINE = "_line"
@@ -649,18 +650,32 @@ CONSENT_REQUIRED = ("customer_id", "channel", "purpose", "status", "recorded_at"
 SLICE_ROWS = 2_000_000
 
 
-def load_consents(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
-    tables = read_table_slices(spec, CONSENT_COLUMNS, problems, SLICE_ROWS)
+def load_consents(spec: FileSpec, problems: ProblemLog,
+                  share: Callable[[SharedWork], None] | None = None) -> Loaded | None:
+    """The consent log, parsed and checked a slice at a time. `share(work)` is handed the slices'
+    work as soon as it exists, so that another thread can take slices too (see SharedWork)."""
+    reading = ProblemLog()  # the file's own problems: one that ends the slices is told after theirs
+    tables = read_table_slices(spec, CONSENT_COLUMNS, reading, SLICE_ROWS)
     first = next(tables) if tables is not None else None
-    if first is None or not require_columns(first, CONSENT_REQUIRED, problems):
+    if first is None or not require_columns(first, CONSENT_REQUIRED, reading):
+        problems.extend(reading.listed, reading.total)
         return None
-    parts = []
-    for table in itertools.chain([first], tables):
-        if table is None:
-            return None
-        parts.append(_consent_slice(table, problems))
-    frame = pl.concat(parts)
+    work = SharedWork(itertools.chain([first], tables), _checked_consent_slice)
+    if share is not None:
+        share(work)
+    parts = work.results()
+    for _part, found in parts:
+        problems.extend(found.listed, found.total)
+    problems.extend(reading.listed, reading.total)
+    if any(part is None for part, _found in parts):
+        return None
+    frame = pl.concat([part for part, _found in parts])
     return Loaded(first.label, frame, first.sha256, frame.height, first.unknown_columns)
+
+
+def _checked_consent_slice(table: RawTable | None) -> tuple[pl.DataFrame | None, ProblemLog]:
+    found = ProblemLog()
+    return (None if table is None else _consent_slice(table, found)), found
 
 
 def _consent_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
