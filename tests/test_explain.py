@@ -123,3 +123,24 @@ def test_explain_shows_year_0000_dates_and_times_which_the_readers_accept(campai
         result = CliRunner().invoke(app, ["explain", str(config), customer_id, "--json", "--quiet"])
         assert result.exit_code == 0, result.stderr
         assert shown in result.stdout and "Traceback" not in result.stderr
+
+
+def test_explain_names_the_first_active_holding_as_evidence(campaign, monkeypatch):
+    import audiencecli.inputs
+
+    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)  # read in slices, as a big file is
+    campaign.campaign = {"purpose": "contract", "product_group": "pension"}
+    campaign.customers = [customer("C1")]
+    campaign.holdings = [
+        {"customer_id": "C1", "product_group": "home", "start_date": "2020-01-01"},
+        {"customer_id": "C1", "product_group": "pension", "start_date": "2020-01-01", "end_date": "2021-01-01"},
+        {"customer_id": "C1", "product_group": "pension", "start_date": "2030-01-01"},
+        {"customer_id": "C1", "product_group": "pension", "start_date": "2019-01-01"},
+        {"customer_id": "C1", "product_group": "pension", "start_date": "2018-01-01"},
+    ]
+    config = campaign.write()
+    result = CliRunner().invoke(app, ["explain", str(config), "C1", "--json", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    email = next(c for c in json.loads(result.stdout)["channels"] if c["channel"] == "email")
+    assert email["outcome"] == "sendable" and email["legal_basis"] == "contract"
+    assert email["evidence"]["active_holding_line"] == 5

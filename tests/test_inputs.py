@@ -1323,9 +1323,9 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
         time.sleep(0.5 if slow == "consent log" else 0)
         return parse(table, problems)
 
-    def seen_holdings(spec, problems):
+    def seen_holdings(spec, problems, keep):
         on_first_core.append(threading.current_thread() is threading.main_thread())
-        return load_holdings(spec, problems)
+        return load_holdings(spec, problems, keep)
 
     def customers_work(frame):
         time.sleep(0.5 if slow == "customers' work" else 0)
@@ -1336,3 +1336,25 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
     check = check_inputs(load_config(tmp_path / "campaign.toml"), meanwhile=customers_work)
     assert on_first_core == [read_on_first_core]
     assert check.inputs.holders.get_column("customer_id").to_list() == ["C1"]
+
+
+def test_holdings_read_in_slices_keep_every_active_one_count_every_row_and_report_every_bad_line(
+        tmp_path, monkeypatch):
+    import audiencecli.inputs
+
+    rows = ["C1,home,2020-01-01,", "C2,pension,2020-01-01,2021-01-01", "C2,pension,2030-01-01,",
+            "C1,pension,2020-01-01,", "C2,pension,2019-01-01,", "C1,pension,2010-01-01,2040-01-01"]
+    holdings = HOLDINGS_HEADER + "\n".join(rows) + "\n"
+    whole = build(tmp_path / "whole", holdings=holdings, campaign=CONTRACT)
+    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)
+    sliced = build(tmp_path / "sliced", holdings=holdings, campaign=CONTRACT)
+    assert whole.exit_code == sliced.exit_code == 0, sliced.stderr
+    assert sliced.sendable("email") == {"C1": "contract", "C2": "contract"}
+    assert (whole.dir / "exclusions.csv").read_bytes() == (sliced.dir / "exclusions.csv").read_bytes()
+    assert summary(sliced)["inputs"]["holdings"] == 6
+
+    rows[1] = "C2,pension,2020-01-01,soon"
+    rows[4] = "C2,,2019-01-01,"
+    bad = build(tmp_path / "bad", holdings=HOLDINGS_HEADER + "\n".join(rows) + "\n", campaign=CONTRACT)
+    assert_data_error(bad, "holdings.csv", 3, "end_date")
+    assert_data_error(bad, "holdings.csv", 6, "product_group")

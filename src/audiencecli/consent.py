@@ -84,24 +84,29 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
     ).cast(schema)
 
 
+def active_holding(product_group: str | None, as_of_date: dt.date) -> pl.Expr:
+    """A holding of `product_group` active at `as_of_date`: start_date ≤ as_of and (no end_date or
+    end_date ≥ as_of). Never, without a product group."""
+    if product_group is None:
+        return pl.lit(False)
+    day = pl.lit(as_of_date)
+    return (pl.col("product_group") == product_group) & (pl.col("start_date") <= day) \
+        & (pl.col("end_date").is_null() | (pl.col("end_date") >= day))
+
+
 def active_holders(holdings: pl.DataFrame | None, product_group: str | None,
                    as_of_date: dt.date) -> pl.DataFrame:
-    """Customers with an active holding of `product_group` at the date of `as_of`.
+    """Customers with an active holding of `product_group` at the date of `as_of` (active_holding).
 
-    Active: start_date ≤ as_of and (no end_date or end_date ≥ as_of). Returns customer_id and
-    holding_line (the first such holding's line, as evidence). Empty without a product group.
+    Returns customer_id and holding_line (the first such holding's line, as evidence). Empty
+    without a product group.
     """
     schema = {"customer_id": pl.String, "holding_line": pl.Int64}
     if holdings is None or product_group is None:
         return pl.DataFrame(schema=schema)
-    day = pl.lit(as_of_date)
     return (
         holdings.lazy()
-        .filter(
-            pl.col("product_group") == product_group,
-            pl.col("start_date") <= day,
-            pl.col("end_date").is_null() | (pl.col("end_date") >= day),
-        )
+        .filter(active_holding(product_group, as_of_date))
         .group_by("customer_id")
         .agg(pl.col("_line").min().alias("holding_line"))
         .collect(engine=ENGINE)

@@ -14,7 +14,7 @@ import polars as pl
 
 from . import normalize
 from .config import CHANNELS, HELSINKI, Config, SuppressionList
-from .consent import CAMPAIGN_CHANNEL_TYPE, active_holders, resolve_consents
+from .consent import CAMPAIGN_CHANNEL_TYPE, active_holders, active_holding, resolve_consents
 from .engine import ENGINE, WORKERS, SharedWork
 from .errors import InputError, Problem, ProblemLog, StaleListError
 from .inputs import Loaded, file_label, load_consents, load_customers, load_holdings, load_list
@@ -184,7 +184,9 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         first_read.set()
 
     def holdings_and_holders(_item: None) -> tuple[Loaded | None, pl.DataFrame]:
-        holdings = load_holdings(config.holdings, holding_problems) if config.holdings is not None else None
+        # Only the campaign's active holdings are kept, a slice at a time.
+        keep = active_holding(config.product_group, config.as_of_date)
+        holdings = load_holdings(config.holdings, holding_problems, keep) if config.holdings is not None else None
         holders = active_holders(holdings.frame if holdings is not None else None, config.product_group,
                                  config.as_of_date)
         return release(holdings) if holdings is not None else None, holders
