@@ -1285,8 +1285,7 @@ def test_once_its_own_work_is_done_the_first_core_parses_consent_slices_too_in_t
 
     def slow_on_the_second_core(table, problems):
         on_first_core.append(threading.current_thread() is threading.main_thread())
-        if not on_first_core[-1]:
-            time.sleep(0.1)
+        time.sleep(0.02 if on_first_core[-1] else 0.1)
         return parse(table, problems)
 
     monkeypatch.setattr(audiencecli.inputs, "_consent_slice", slow_on_the_second_core)
@@ -1316,12 +1315,12 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
     build(tmp_path, consents=None, files=consent_log_parquet(EIGHT_EVENTS), inputs={"consents": "consents.parquet"},
           holdings="customer_id,product_group,start_date\nC1,pension,2020-01-01\n",
           campaign={"product_group": "pension"})
-    parse, load_holdings = audiencecli.inputs._consent_slice, audiencecli.pipeline.load_holdings
+    load_holdings = audiencecli.pipeline.load_holdings
     on_first_core = []
 
-    def slow_consents(table, problems):
+    def with_consents(loaded, ids):  # work on the consent log, on the second core
         time.sleep(0.5 if slow == "consent log" else 0)
-        return parse(table, problems)
+        return loaded, "made"
 
     def seen_holdings(spec, problems, keep):
         on_first_core.append(threading.current_thread() is threading.main_thread())
@@ -1331,9 +1330,9 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
         time.sleep(0.5 if slow == "customers' work" else 0)
         return "made"
 
-    monkeypatch.setattr(audiencecli.inputs, "_consent_slice", slow_consents)
     monkeypatch.setattr(audiencecli.pipeline, "load_holdings", seen_holdings)
-    check = check_inputs(load_config(tmp_path / "campaign.toml"), meanwhile=customers_work)
+    check = check_inputs(load_config(tmp_path / "campaign.toml"), meanwhile=customers_work,
+                         with_consents=with_consents)
     assert on_first_core == [read_on_first_core]
     assert check.inputs.holders.get_column("customer_id").to_list() == ["C1"]
 

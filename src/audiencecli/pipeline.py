@@ -194,11 +194,15 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     # The holdings are read by whichever core is free first; consent slices are parsed by both
     # once this core's own work is done (the log is the biggest input).
     holdings_work = SharedWork([None], holdings_and_holders)
-    consent_slices: Future[SharedWork] = Future()
+    consent_slices: Future[SharedWork | None] = Future()
 
     def consents_and_holdings() -> tuple[Loaded | None, Any]:
         try:
-            consents = load_consents(config.consents, consent_problems, share=consent_slices.set_result)
+            try:
+                consents = load_consents(config.consents, consent_problems, share=consent_slices.set_result)
+            finally:
+                if not consent_slices.done():  # nothing to share: the file could not be read
+                    consent_slices.set_result(None)
             made = None
             if beside and with_consents is not None and consents is not None and not consent_problems:
                 ids = customer_ids.result()
@@ -224,8 +228,8 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         made = None
         if meanwhile is not None and usable and not list_data_problems:
             made = meanwhile(customers.frame)
-        if consent_slices.done():
-            consent_slices.result().help()
+        if (slices := consent_slices.result()) is not None:
+            slices.help()
         holdings_work.help()
         consents, made_of_consents = pending.result()
         [(holdings, holders)] = holdings_work.results()
