@@ -1244,17 +1244,32 @@ def test_work_on_the_consent_log_runs_on_the_second_core_only_when_no_problem_is
         assert check.inputs.consents.rows == 1 and check.inputs.consents.frame.height == 0
 
 
-def test_a_csv_consent_log_is_read_before_the_customers_and_nothing_runs_beside_them(tmp_path):
-    """A CSV log is parsed whole: reading it beside the customers took 11.8 GB at 10M customers."""
+def test_a_csv_consent_log_and_the_holdings_are_read_before_the_customers_and_resolved_beside_the_contacts(
+        tmp_path, monkeypatch):
+    """A CSV log is parsed whole: reading it beside the customers took 11.8 GB at 10M customers.
+    The holdings are read beside it, and the log is numbered and resolved beside the contacts."""
+    import audiencecli.pipeline
     from audiencecli.config import load_config
-    from audiencecli.pipeline import check_inputs
+    from audiencecli.pipeline import check_inputs, release
 
-    build(tmp_path, customers=TWO_CUSTOMERS, consents=GRANTED_C1)
-    seen = []
-    check = check_inputs(load_config(tmp_path / "campaign.toml"),
-                         with_consents=lambda loaded, ids: seen.append(ids) or (loaded, "made"))
-    assert check.made_of_consents is None and seen == []
-    assert check.inputs.consents.frame.height == 1  # kept: the build numbers and resolves it later
+    build(tmp_path, customers=TWO_CUSTOMERS, consents=GRANTED_C1,
+          holdings="customer_id,product_group,start_date\nC1,pension,2020-01-01\n")
+    happened = []
+    for name in ("load_consents", "load_holdings", "load_customers"):
+        def recorded(*args, name=name, load=getattr(audiencecli.pipeline, name), **kwargs):
+            loaded = load(*args, **kwargs)
+            happened.append(name)
+            return loaded
+        monkeypatch.setattr(audiencecli.pipeline, name, recorded)
+
+    def with_consents(loaded, ids):
+        happened.append(("with_consents", loaded.frame.height, ids.to_list()))
+        return release(loaded), "made"
+
+    check = check_inputs(load_config(tmp_path / "campaign.toml"), with_consents=with_consents)
+    assert sorted(happened[:2]) == ["load_consents", "load_holdings"]  # the two at once: few gigabytes
+    assert happened[2:] == ["load_customers", ("with_consents", 1, ["C1", "C2"])]
+    assert check.made_of_consents == "made"
 
 
 def consent_log_parquet(rows: list[list[str]]) -> dict:

@@ -175,9 +175,10 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
     customer_ids: Future[pl.Series | None] = Future()
 
-    # A CSV log is parsed whole: then the log and the holdings are read first and the customers
-    # after them, one thing at a time (beside the customers and contacts the log took 10.5-11.8 GB
-    # at 10M customers); a Parquet log is read a slice at a time beside them.
+    # A CSV log is parsed whole: then the log (the holdings beside it) is read first and the
+    # customers after it (beside the customers the log took 10.5-11.8 GB at 10M customers); a
+    # Parquet log is read a slice at a time beside them. Either way the log is numbered and
+    # resolved on the second core while this one normalizes the contacts.
     beside = config.consents.path.suffix.lower() == ".parquet"
     first_read = threading.Event()
     if beside:
@@ -203,19 +204,25 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
             finally:
                 if not consent_slices.done():  # nothing to share: the file could not be read
                     consent_slices.set_result(None)
-            made = None
-            if beside and with_consents is not None and consents is not None and not consent_problems:
-                ids = customer_ids.result()
-                if ids is not None:
-                    consents, made = with_consents(consents, ids)
-            holdings_work.help()
+            if not beside:
+                holdings_work.help()
         finally:
             first_read.set()
+        made = None
+        if with_consents is not None and consents is not None and not consent_problems:
+            ids = customer_ids.result()
+            if ids is not None:
+                consents, made = with_consents(consents, ids)
+        holdings_work.help()
         return consents, made
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(consents_and_holdings)
         try:
+            if not beside:  # this core reads the holdings and helps with the log before the customers
+                holdings_work.help()
+                if (slices := consent_slices.result()) is not None:
+                    slices.help()
             first_read.wait()
             progress("reading customers")
             customers = load_customers(config.customers, problems)
@@ -801,14 +808,7 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     inputs = check.raise_problems()
     contacts = check.made
     inputs.customers = release(inputs.customers)
-    if check.made_of_consents is not None:
-        consents, orphans = check.made_of_consents
-    else:  # a CSV log: read before the customers, numbered and resolved now
-        numbered = number_consents(inputs.consents.frame, contacts.get_column("customer_id"))
-        inputs.consents = release(inputs.consents)
-        consents, orphans = (resolve_consents(numbered, config.channels, config.purpose, config.as_of),
-                             orphan_ids(numbered))
-        del numbered
+    consents, orphans = check.made_of_consents  # made whenever the inputs have no problem
     decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents)
     summary = summarize(config, inputs, decided, orphans)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
