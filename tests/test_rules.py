@@ -795,6 +795,27 @@ def test_every_duplicate_of_a_contact_point_names_the_one_kept(campaign):
     assert detail(run, "C6", "email") == "same contact as kept customer_id C5"
 
 
+@pytest.mark.parametrize("hashes", ["as made", "all colliding", "colliding in pairs"])
+def test_duplicates_are_found_by_their_contact_point_whatever_its_hash(campaign, monkeypatch, hashes):
+    """Hashes only narrow down which rows are compared; colliding ones must not make duplicates."""
+    import audiencecli.pipeline
+
+    if hashes != "as made":
+        def colliding(keys):
+            return (keys.hash() % 2) if hashes == "colliding in pairs" else keys.hash() * 0
+        monkeypatch.setattr(audiencecli.pipeline, "_key_hashes", colliding)
+    emails = {"C1": "a@example.fi", "C2": "b@example.fi", "C3": "a@example.fi", "C4": "c@example.fi",
+              "C5": "b@example.fi", "C6": "A@example.fi", "C7": "d@example.fi"}
+    campaign.customers = [customer(c, email=e) for c, e in emails.items()]
+    campaign.consents = [consent(c) for c in emails]
+    run = build(campaign)
+    assert {c: outcome(run, c, "email") for c in emails} == {
+        "C1": "consent", "C2": "consent", "C3": "duplicate_contact", "C4": "consent",
+        "C5": "duplicate_contact", "C6": "duplicate_contact", "C7": "consent"}
+    assert [detail(run, c, "email") for c in ("C3", "C5", "C6")] == [
+        "same contact as kept customer_id C1", "same contact as kept customer_id C2",
+        "same contact as kept customer_id C1"]
+
 def test_customer_ids_are_compared_as_strings(campaign):
     campaign.customers = [customer("C9", email="shared@example.fi"), customer("C10", email="shared@example.fi")]
     campaign.consents = [consent("C9"), consent("C10")]
