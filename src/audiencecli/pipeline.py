@@ -162,7 +162,8 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
 
     Two kinds of work may be done while reading, only as long as no problem has been found:
     `meanwhile(customers)` runs on this core once the customers and lists are read, while the
-    consent log may still be read on the second core; `with_consents(consents,
+    consent log may still be read on the second core (the customers' rows are then let go: what
+    is needed of them lives on in what it made); `with_consents(consents,
     customer_ids)` runs on the second core once both the consent log and the customers are read,
     and gives back the consents to keep (perhaps without their rows) and what it made."""
     problems = ProblemLog()
@@ -235,6 +236,7 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         made = None
         if meanwhile is not None and usable and not list_data_problems:
             made = meanwhile(customers.frame)
+            customers = release(customers)
         if (slices := consent_slices.result()) is not None:
             slices.help()
         holdings_work.help()
