@@ -7,10 +7,11 @@ Runs `pipeline.build` on the campaign (as `audience build` does, without writing
 makes the channel tables and the exclusions as the writer would, and prints after each stage
 the seconds it took (wall and CPU), the process's resident memory and its peak so far. The
 stage names are the build's own progress messages: "before X" is printed when X starts, so its
-time is that of the stage before. The build works on two cores: the consent log and the
-holdings are read (the log numbered and resolved) on one while the customers and lists are read
-and the contacts normalized on the other; channels are decided two at a time ("before evaluating
-rules: X" is when the build starts waiting for channel X).
+time is that of the stage before. The build works on two cores: the consent log is read,
+numbered and resolved on one while the customers and lists are read and the contacts normalized
+on the other, which then takes consent slices too; the holdings go to whichever core is free
+first; channels are decided two at a time ("before evaluating rules: X" is when the build starts
+waiting for channel X).
 """
 from __future__ import annotations
 
