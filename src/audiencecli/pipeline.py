@@ -193,8 +193,6 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
                                  config.as_of_date)
         return release(holdings) if holdings is not None else None, holders
 
-    # The holdings are read by whichever core is free first; consent slices are parsed by both
-    # once this core's own work is done (the log is the biggest input).
     holdings_work = SharedWork([None], holdings_and_holders)
     consent_slices: Future[SharedWork | None] = Future()
 
@@ -816,8 +814,7 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     check = check_inputs(config, allow_stale=allow_stale, progress=progress, meanwhile=normalized,
                          with_consents=resolved)
     inputs = check.raise_problems()
-    contacts = check.made
-    inputs.customers = release(inputs.customers)
+    contacts = check.made  # check_inputs let go of the customers' rows once these were made
     consents, orphans = check.made_of_consents  # made whenever the inputs have no problem
     decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents)
     summary = summarize(config, inputs, decided, orphans)
