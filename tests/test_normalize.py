@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -186,3 +187,9 @@ def test_name_address_match_through_post_key_and_first_name_equals_the_definitio
                 and reference_name_address_key(*c) == reference_name_address_key(*r)}
     assert set(found.select("cix", "list_row").iter_rows()) == expected
 
+
+
+def test_a_contact_problem_is_one_of_its_enumerations_texts_and_a_new_text_is_an_error():
+    assert pl.select(normalize.contact_problem("missing")).item() == "missing"
+    with pytest.raises(pl.exceptions.PolarsError):
+        pl.select(normalize.contact_problem("not in the enumeration"))

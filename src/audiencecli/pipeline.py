@@ -353,26 +353,27 @@ def social_hashes() -> list[pl.Expr]:
 
 def _channel_contact(channel: str) -> tuple[pl.Expr, pl.Expr | None]:
     """(contact_problem, dedupe key) of one channel: null problem = usable contact point."""
-    phone_problem = pl.when(pl.col("phone").is_null()).then(pl.lit("missing")).otherwise(
-        pl.when(pl.col("phone_problem") == "unparseable").then(pl.lit("phone number cannot be parsed"))
-        .when(pl.col("phone_problem").is_not_null()).then(pl.lit("phone number is not a valid number"))
+    problem_of = normalize.contact_problem
+    phone_problem = pl.when(pl.col("phone").is_null()).then(problem_of("missing")).otherwise(
+        pl.when(pl.col("phone_problem") == "unparseable").then(problem_of("phone number cannot be parsed"))
+        .when(pl.col("phone_problem").is_not_null()).then(problem_of("phone number is not a valid number"))
     )
     if channel == "email":
-        problem = pl.when(pl.col("email_norm").is_null()).then(pl.lit("missing")).when(~pl.col("email_valid")) \
-            .then(pl.lit("email address syntax is not valid"))
+        problem = pl.when(pl.col("email_norm").is_null()).then(problem_of("missing")).when(~pl.col("email_valid")) \
+            .then(problem_of("email address syntax is not valid"))
         return problem, pl.col("email_norm")
     if channel == "sms":
         problem = pl.when(phone_problem.is_not_null()).then(phone_problem).when(~pl.col("phone_mobile")) \
-            .then(pl.lit("not a mobile number"))
+            .then(problem_of("not a mobile number"))
         return problem, pl.col("phone_e164")
     if channel == "phone":
         return phone_problem, pl.col("phone_e164")
     if channel == "post":
         return pl.col("address_problem"), pl.col("post_key")
     problem = (
-        pl.when(pl.col("email_norm").is_null() & pl.col("phone").is_null()).then(pl.lit("missing"))
+        pl.when(pl.col("email_norm").is_null() & pl.col("phone").is_null()).then(problem_of("missing"))
         .when(~pl.col("email_valid") & pl.col("phone_e164").is_null())
-        .then(pl.lit("neither a valid email address nor a valid phone number"))
+        .then(problem_of("neither a valid email address nor a valid phone number"))
     )
     return problem, None
 
