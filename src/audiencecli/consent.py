@@ -74,8 +74,8 @@ def resolve_consents(consents: pl.DataFrame, channels: tuple[str, ...], purpose:
         "cix": (slots // len(channels)).cast(pl.UInt32),
         "channel": pl.Series(list(channels), dtype=CAMPAIGN_CHANNEL_TYPE).gather(slots % len(channels)),
     }).with_columns(
-        consent_state=pl.when(won.get_column("denied")).then(pl.lit("denied")).otherwise(pl.lit("granted"))
-        .cast(STATE_TYPE),
+        consent_state=pl.when(won.get_column("denied")).then(pl.lit("denied", dtype=STATE_TYPE))
+        .otherwise(pl.lit("granted", dtype=STATE_TYPE)),
         consent_at=won.get_column("recorded_at"),
         consent_source=won.get_column("source"),
         consent_line=won.get_column("_line"),

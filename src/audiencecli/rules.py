@@ -233,7 +233,7 @@ def evaluate(decisions: pl.LazyFrame, campaign: Campaign, channel: str | None = 
                                    .otherwise(pl.lit(0, dtype=pl.UInt16)) for f, r in fails]
                                   or [pl.lit(0, dtype=pl.UInt16)]).cast(pl.UInt16),
     ).with_columns(
-        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign, channel).cast(BASIS_TYPE)),
+        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign, channel)),
     ).drop(f"fail_{i}" for i, _ in live)
 
 
@@ -271,18 +271,23 @@ def reasons_text(reasons: pl.Series) -> pl.Series:
 
 
 def legal_basis(campaign: Campaign, channel: str | None = None) -> pl.Expr:
-    """The basis of a sendable row, in the contract's order (`channel`: as in `evaluate`)."""
+    """The basis of a sendable row, in the contract's order (`channel`: as in `evaluate`). An
+    enumeration (BASIS_TYPE) from the start: made as text per row and then cast, it took 0.47 s a
+    channel at 10M customers, the enumeration 0.01 s."""
+    def basis(name: str) -> pl.Expr:
+        return pl.lit(name, dtype=BASIS_TYPE)
+
     if campaign.purpose == "legal":
-        return pl.lit("legal_obligation")
+        return basis("legal_obligation")
     if campaign.purpose == "contract":
-        return pl.lit("contract")
+        return basis("contract")
     electronic = pl.col("channel").is_in(["email", "sms"]) if channel is None else pl.lit(channel in ("email", "sms"))
     electronic_marketing = pl.lit(campaign.purpose == "marketing") & electronic
     return (
-        pl.when(pl.col("consent_state").eq_missing("granted")).then(pl.lit("consent"))
-        .when(electronic_marketing & pl.col("has_holding")).then(pl.lit("existing_customer"))
-        .when(electronic_marketing & pl.col("is_b2b")).then(pl.lit("b2b_legitimate_interest"))
-        .otherwise(pl.lit("legitimate_interest"))
+        pl.when(pl.col("consent_state").eq_missing("granted")).then(basis("consent"))
+        .when(electronic_marketing & pl.col("has_holding")).then(basis("existing_customer"))
+        .when(electronic_marketing & pl.col("is_b2b")).then(basis("b2b_legitimate_interest"))
+        .otherwise(basis("legitimate_interest"))
     )
 
 
