@@ -645,8 +645,8 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
 
 
 CONSENT_REQUIRED = ("customer_id", "channel", "purpose", "status", "recorded_at")
-# The log is the biggest input (several events per customer): it is parsed and checked a slice
-# of rows at a time, so that only one slice's intermediate columns exist at once.
+# The log and the holdings are the biggest inputs (several rows per customer): they are parsed
+# and checked a slice of rows at a time, so that only one slice's intermediate columns exist at once.
 SLICE_ROWS = 2_000_000
 
 
