@@ -214,6 +214,27 @@ def test_format_parquet_writes_parquet_tables_with_the_contract_columns(campaign
         assert pl.read_parquet(run.dir / f"{table}.parquet").columns == COLUMNS[table]
 
 
+@pytest.mark.parametrize("customers_per_chunk", [2, 1_000])  # pyarrow's writer, Polars' writer
+def test_parquet_columns_are_plain_text_for_any_reader(campaign, monkeypatch, customers_per_chunk):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import audiencecli.pipeline
+
+    varied(campaign)
+    monkeypatch.setattr(audiencecli.pipeline, "CUSTOMERS_PER_CHUNK", customers_per_chunk)
+    run = campaign.build("--format", "parquet")
+    assert run.exit_code == 0, run.stderr
+    for table in TABLES:
+        path = run.dir / f"{table}.parquet"
+        assert set(pl.read_parquet_schema(path).values()) == {pl.String}, table
+        assert all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in pq.read_schema(path).types), table
+    exclusions = pl.read_parquet(run.dir / "exclusions.parquet")
+    assert exclusions.height > 4
+    assert set(exclusions.get_column("channel")) <= {"email", "sms", "phone", "post", "social"}
+    assert all(reasons.split(";")[0] == code for code, reasons in exclusions.select("reason_code", "all_reasons").rows())
+
+
 def test_output_format_in_config_writes_parquet(campaign):
     varied(campaign)
     campaign.output = {"format": "parquet"}

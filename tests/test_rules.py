@@ -1057,3 +1057,19 @@ def test_rules_scoped_to_a_frames_one_channel_decide_as_the_rules_scoped_per_row
         per_row = evaluate(frame, campaign).collect()
         assert scoped.equals(per_row), channel
         assert scoped.get_column("reason_code").is_not_null().any() or purpose in ("contract", "legal")
+
+
+def test_all_reasons_texts_are_the_codes_of_a_mask_in_table_order_as_text_or_enumeration():
+    import polars as pl
+
+    from audiencecli.rules import REASON_BITS, reasons_text, reasons_type
+
+    bits = list(REASON_BITS.values())
+    masks = pl.Series([bits[0] | bits[3], bits[2], bits[0] | bits[3], bits[1] | bits[2] | bits[4]], dtype=pl.UInt16)
+    codes = list(REASON_BITS)
+    expected = [f"{codes[0]};{codes[3]}", codes[2], f"{codes[0]};{codes[3]}", f"{codes[1]};{codes[2]};{codes[4]}"]
+    assert reasons_text(masks).to_list() == expected
+    enumeration = reasons_type(masks)
+    assert sorted(enumeration.categories.to_list()) == sorted(set(expected))
+    as_enum = reasons_text(masks, enumeration)
+    assert as_enum.dtype == enumeration and as_enum.cast(pl.String).to_list() == expected

@@ -117,16 +117,16 @@ def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str, distinct:
     rows = 0
     with os.fdopen(fd, "wb") as handle:
         if fmt == "parquet" and following is None:
-            first.write_parquet(handle, statistics=False, compression="zstd", compression_level=ZSTD_LEVEL)
+            # As text: Polars would store an enumeration's type in the file for its readers.
+            first.cast({name: pl.String for name, dtype in first.schema.items() if isinstance(dtype, pl.Enum)}) \
+                .write_parquet(handle, statistics=False, compression="zstd", compression_level=ZSTD_LEVEL)
             rows = first.height
         elif fmt == "parquet":
             import pyarrow.parquet as pq  # only runs with many chunks pay for importing it
 
             writer = None
             for chunk in chunks:
-                # Polars' own string layout, handed over without a copy (0.46 -> 0.38 s at 1M); the
-                # file stores plain UTF-8 strings, without an Arrow schema naming that layout.
-                table = chunk.to_arrow(compat_level=pl.CompatLevel.newest())
+                table = _arrow_table(chunk)
                 writer = writer or pq.ParquetWriter(handle, table.schema, compression="zstd",
                                                     compression_level=ZSTD_LEVEL, write_statistics=False,
                                                     store_schema=False,
@@ -140,6 +140,23 @@ def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str, distinct:
                 rows += chunk.height
     os.chmod(path, FILE_MODE)
     return _file_fact(path, rows)
+
+
+def _arrow_table(chunk: pl.DataFrame):
+    """A chunk for pyarrow's Parquet writer. Text columns keep Polars' own string layout, handed
+    over without a copy (at 1M customers 0.46 -> 0.38 s); an enumeration becomes a dictionary of
+    its names with its codes, which the writer stores as they are instead of hashing every row's
+    text (0.50 -> 0.39 s). The file stores plain UTF-8 strings either way: no Arrow schema naming
+    these layouts is written."""
+    import pyarrow as pa
+
+    table = chunk.to_arrow(compat_level=pl.CompatLevel.newest())
+    for index, (name, dtype) in enumerate(chunk.schema.items()):
+        if isinstance(dtype, pl.Enum):
+            names = pa.array(dtype.categories.to_list(), pa.string())
+            codes = chunk.get_column(name).to_physical().to_arrow()
+            table = table.set_column(index, name, pa.DictionaryArray.from_arrays(codes, names))
+    return table
 
 
 def _write_json(path: Path, data: dict) -> None:

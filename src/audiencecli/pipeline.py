@@ -20,7 +20,7 @@ from .errors import InputError, Problem, ProblemLog, StaleListError
 from .inputs import Loaded, file_label, load_consents, load_customers, load_holdings, load_list
 from .phones import normalize_phones
 from .rules import (BASIS_TYPE, CONTROL_RULE, DUPLICATE_RULE, LEGAL_BASES, LIST_KIND_CODES, REASON_BITS, REASON_CODES,
-                    REASON_TYPE, Campaign, evaluate, reasons_text, with_detail)
+                    REASON_TYPE, Campaign, evaluate, reasons_text, reasons_type, with_detail)
 
 Progress = Callable[[str], None]
 
@@ -121,7 +121,8 @@ class BuildResult:
 
     @property
     def exclusions(self) -> pl.DataFrame:
-        return pl.concat(self.exclusion_chunks(), how="vertical")
+        return pl.concat(self.exclusion_chunks(), how="vertical").cast(
+            {"channel": pl.String, "reason_code": pl.String, "all_reasons": pl.String})
 
     @property
     def decisions(self) -> pl.DataFrame:
@@ -730,9 +731,14 @@ def channel_table(contacts: pl.DataFrame, channel: str, sendable: pl.DataFrame) 
 def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions],
                      customers_per_chunk: int) -> Iterator[pl.DataFrame]:
     """The exclusions in order (customer_id, then channel in the contract's order), made a range of
-    customers at a time so that the texts of millions of rows never exist at once."""
+    customers at a time so that the texts of millions of rows never exist at once.
+
+    `channel`, `reason_code` and `all_reasons` stay enumerations (the same in every chunk), which
+    a writer stores as a dictionary without hashing every row's text (see outputs._write_table);
+    `BuildResult.exclusions` gives them as text."""
     ids = contacts.get_column("customer_id")
     channels = list(decided)
+    all_reasons = reasons_type(pl.concat([decided[channel].excluded.get_column("reasons").unique() for channel in channels]))
     for start in range(0, max(contacts.height, 1), customers_per_chunk):  # an empty run: one empty chunk
         end = start + customers_per_chunk
         parts = []
@@ -744,9 +750,9 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
         chunk = pl.concat(parts).sort("cix", "channel", maintain_order=True)
         yield chunk.select(
             customer_id=ids.gather(chunk.get_column("cix")),
-            channel=pl.col("channel").cast(pl.String),
-            reason_code=pl.col("reason_code").cast(pl.String),
-            all_reasons=reasons_text(chunk.get_column("reasons")),
+            channel="channel",
+            reason_code="reason_code",
+            all_reasons=reasons_text(chunk.get_column("reasons"), all_reasons),
             detail=pl.col("detail").cast(pl.String),
         )
 

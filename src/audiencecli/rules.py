@@ -262,12 +262,23 @@ def with_detail(excluded: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
     return pl.concat(parts)
 
 
-def reasons_text(reasons: pl.Series) -> pl.Series:
-    """`all_reasons` from the bit masks: codes in table order joined with `;` (made once per
-    distinct mask, of which there are few)."""
+def _reasons_of(mask: int) -> str:
+    return ";".join(code for code, bit in REASON_BITS.items() if mask & bit)
+
+
+def reasons_type(reasons: pl.Series) -> pl.Enum:
+    """An enumeration of the `all_reasons` texts of these bit masks."""
+    return pl.Enum(sorted({_reasons_of(mask) for mask in reasons.unique().drop_nulls().to_list()}))
+
+
+def reasons_text(reasons: pl.Series, dtype: pl.DataType = pl.String) -> pl.Series:
+    """`all_reasons` from the bit masks: codes in table order joined with `;`, as `dtype` (text,
+    or a reasons_type holding them all). Made once per distinct mask, of which there are few,
+    and put in place by the mask's value."""
     masks = reasons.unique().drop_nulls().to_list()
-    texts = {m: ";".join(code for code, bit in REASON_BITS.items() if m & bit) for m in masks}
-    return reasons.replace_strict(texts, default=None, return_dtype=pl.String).alias("all_reasons")
+    texts = {mask: _reasons_of(mask) for mask in masks}
+    by_mask = pl.Series([texts.get(mask) for mask in range(max(masks, default=0) + 1)], dtype=dtype)
+    return by_mask.gather(reasons).alias("all_reasons")
 
 
 def legal_basis(campaign: Campaign, channel: str | None = None) -> pl.Expr:
