@@ -317,6 +317,53 @@ def test_blank_value_is_missing_not_invalid(tmp_path):
     assert run.reason("C1", "email") == "missing_contact"
 
 
+def test_consent_values_are_trimmed_of_any_white_space(tmp_path):
+    # The enumerations and the datetime are trimmed by their readers (only what they reject), tabs
+    # and Unicode spaces included, a datetime's trailing space with or without a zone too.
+    consents = CONSENT_HEADER + (
+        "C1,\tEMAIL\u00a0, marketing\t,\u2003denied , 2026-01-01T09:00:00+02:00 ,web\n"
+        "C1, email ,Marketing , Granted\t,2026-01-01 10:00 \t,web\n"
+        "C2,email,marketing,granted,\u00a02026-01-01T10:00:00,web\n"
+        "C2,email , marketing,denied,1.1.2026 11.00\u2003,web\n"
+    )
+    run = build(tmp_path, consents=consents)
+    assert run.exit_code == 0, run.stderr
+    assert run.sendable("email") == {"C1": "consent"}
+    assert run.reason("C2", "email") == "customer_denied"
+
+
+@pytest.mark.parametrize("column", ["channel", "purpose", "status", "recorded_at"])
+def test_blank_consent_value_is_missing_not_invalid(tmp_path, column):
+    row = {"customer_id": "C1", "channel": "email", "purpose": "marketing", "status": "granted",
+           "recorded_at": "2026-01-01T10:00:00", "source": "web"}
+    row[column] = " \t\u00a0"
+    run = build(tmp_path, consents=CONSENT_HEADER + ",".join(row.values()) + "\n")
+    assert_data_error(run, "consents.csv", 2, column)
+    assert f"{column} is missing" in run.stderr
+
+
+def test_invalid_consent_value_is_quoted_trimmed(tmp_path):
+    run = build(tmp_path, consents=CONSENT_HEADER + "C1,  emial\t,marketing,granted,2026-01-01T10:00:00,web\n")
+    assert_data_error(run, "consents.csv", 2, "channel")
+    assert "(emial)" in run.stderr
+
+
+def test_consent_line_of_white_space_only_is_skipped_as_blank(tmp_path):
+    consents = GRANTED_C1 + " , \t, \u00a0, ,  , \n" + "C2,email,marketing,granted,2026-01-01T10:00:00,web\n"
+    run = build(tmp_path, consents=consents)
+    assert run.exit_code == 0, run.stderr
+    assert run.sendable("email") == {"C1": "consent", "C2": "consent"}
+
+
+@pytest.mark.parametrize("column", ["channel", "purpose", "status", "recorded_at"])
+def test_consent_line_with_only_one_value_is_not_blank(tmp_path, column):
+    row = dict.fromkeys(["customer_id", "channel", "purpose", "status", "recorded_at", "source"], "")
+    row[column] = {"channel": "email", "purpose": "marketing", "status": "granted",
+                   "recorded_at": "2026-01-01T10:00:00"}[column]
+    run = build(tmp_path, consents=GRANTED_C1 + ",".join(row.values()) + "\n")
+    assert_data_error(run, "consents.csv", 3, "customer_id")
+
+
 def test_blank_optional_date_and_boolean_are_missing(tmp_path):
     customers = "customer_id,customer_type,email,deceased_date,birth_date,paperless\nC1,private,aino1@example.fi, , ,  \n"
     run = build(tmp_path, customers=customers, consents=GRANTED_C1)

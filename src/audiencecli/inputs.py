@@ -11,6 +11,7 @@ import hashlib
 import io
 import itertools
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -75,10 +76,11 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> 
 
 
 def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
-                      rows: int | None) -> Iterator[RawTable | None] | None:
+                      rows: int | None, trimmed_by_parser: tuple[str, ...] = ()) -> Iterator[RawTable | None] | None:
     """Read one input file `rows` rows at a time (all at once when None): each slice as a RawTable
     whose `_line`s are those of the file. None when the file cannot be opened; a slice that cannot
     be read is a None, after its problem is added (there are no more slices then).
+    `trimmed_by_parser`: columns left untrimmed, for the caller to trim with `parse_trimming_rejects`.
 
     A Parquet file is read a slice at a time from disk, so that its text columns never exist all
     at once (the consent log of 10M customers is 2 GB of text); a CSV file is parsed whole.
@@ -119,7 +121,8 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
             if frame is None:
                 yield None
                 return
-            yield RawTable(label=label, frame=_tidy(frame, known, found), sha256=digest, columns_found=found,
+            yield RawTable(label=label, frame=_tidy(frame, known, found, trimmed_by_parser), sha256=digest,
+                           columns_found=found,
                            unknown_columns=unknown)
 
     return tables()
@@ -133,23 +136,30 @@ def _frame_slices(frame: pl.DataFrame, rows: int | None) -> Iterator[pl.DataFram
         yield frame.slice(start, rows)
 
 
-def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...]) -> pl.DataFrame:
-    """Known columns only (missing ones as nulls), values trimmed, empty ones null, blank lines dropped."""
+def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
+          trimmed_by_parser: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Known columns only (missing ones as nulls), values trimmed, empty ones null, blank lines dropped.
+
+    The columns `trimmed_by_parser` are left as they are (but for telling blank lines): checking
+    every value for white space cost as much as parsing it, and their parsers reject any value
+    with white space around it, so only those rejected need trimming (parse_trimming_rejects)."""
     keep = [c for c in known if c in found]
     frame = frame.select(*keep, LINE)
     # Values are trimmed and empty ones made null, column by column only where some value needs
     # it (a clean file's columns are kept as they are, not copied).
+    checked = [c for c in keep if c not in trimmed_by_parser]
     needs = frame.select(
         *[((pl.col(c).str.strip_chars() != pl.col(c)) | (pl.col(c).str.len_bytes() == 0)).any().alias(c)
-          for c in keep]
-    ).row(0, named=True) if keep and frame.height else {}
+          for c in checked]
+    ).row(0, named=True) if checked and frame.height else {}
     frame = frame.with_columns(
-        *[_clean_text(c) for c in keep if needs.get(c)],
+        *[_clean_text(c) for c in checked if needs.get(c)],
         *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
     ).select(*known, LINE)
     # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
-    blank = pl.all_horizontal(pl.col(c).is_null() for c in known)
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in known if c not in trimmed_by_parser)
     if frame.height and frame.select(blank.any()).item():
+        blank = pl.all_horizontal(blank, *[_clean_text(c).is_null() for c in known if c in trimmed_by_parser])
         frame = frame.filter(~blank)
     return frame
 
@@ -476,6 +486,19 @@ def _with_fast_path(values: pl.Series, parsed: pl.Series, patterns: tuple[str, s
     return parsed.scatter(leftover_at, slow_values.cast(parsed.dtype)).alias(values.name)
 
 
+def parse_trimming_rejects(values: pl.Series, parse: Callable[[pl.Series], pl.Series]) -> tuple[pl.Series, pl.Series]:
+    """(values, parse(values)) for a column `_tidy` left untrimmed: the values `parse` rejects are
+    trimmed (empty ones made null) and parsed again. Sound for a parser that rejects any value
+    with white space around it, or reads it as it reads the value trimmed: the enumerations'
+    names and the datetime readers."""
+    parsed = parse(values)
+    rejected = (parsed.is_null() & values.is_not_null()).arg_true()
+    if rejected.len() == 0:
+        return values, parsed
+    trimmed = values.gather(rejected).to_frame("v").select(_clean_text("v")).to_series().alias(values.name)
+    return values.scatter(rejected, trimmed), parsed.scatter(rejected, parse(trimmed))
+
+
 def parse_date(values: pl.Series) -> pl.Series:
     """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
     fast = values.str.to_date("%Y-%m-%d", strict=False, exact=True)
@@ -645,6 +668,7 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
 
 
 CONSENT_REQUIRED = ("customer_id", "channel", "purpose", "status", "recorded_at")
+CONSENT_PARSED = ("channel", "purpose", "status", "recorded_at")  # trimmed by their parsers (_tidy)
 # The log and the holdings are the biggest inputs (several rows per customer): they are parsed
 # and checked a slice of rows at a time, so that only one slice's intermediate columns exist at once.
 SLICE_ROWS = 2_000_000
@@ -655,7 +679,7 @@ def load_consents(spec: FileSpec, problems: ProblemLog,
     """The consent log, parsed and checked a slice at a time. `share(work)` is handed the slices'
     work as soon as it exists, so that another thread can take slices too (see SharedWork)."""
     reading = ProblemLog()  # the file's own problems: one that ends the slices is told after theirs
-    tables = read_table_slices(spec, CONSENT_COLUMNS, reading, SLICE_ROWS)
+    tables = read_table_slices(spec, CONSENT_COLUMNS, reading, SLICE_ROWS, trimmed_by_parser=CONSENT_PARSED)
     first = next(tables) if tables is not None else None
     if first is None or not require_columns(first, CONSENT_REQUIRED, reading):
         problems.extend(reading.listed, reading.total)
@@ -680,12 +704,17 @@ def _checked_consent_slice(table: RawTable | None) -> tuple[pl.DataFrame | None,
 
 def _consent_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
     part = table.frame
-    part = part.with_columns(
-        channel_value=enum_values(part.get_column("channel"), CONSENT_CHANNEL_TYPE),
-        purpose_value=enum_values(part.get_column("purpose"), CONSENT_PURPOSE_TYPE),
-        status_value=enum_values(part.get_column("status"), CONSENT_STATUS_TYPE),
-        recorded_at_parsed=parse_datetime(part.get_column("recorded_at")),
-    )
+    parsers = {
+        "channel": ("channel_value", partial(enum_values, dtype=CONSENT_CHANNEL_TYPE)),
+        "purpose": ("purpose_value", partial(enum_values, dtype=CONSENT_PURPOSE_TYPE)),
+        "status": ("status_value", partial(enum_values, dtype=CONSENT_STATUS_TYPE)),
+        "recorded_at": ("recorded_at_parsed", parse_datetime),
+    }
+    columns = []
+    for name, (parsed_name, parse) in parsers.items():
+        values, parsed = parse_trimming_rejects(part.get_column(name), parse)
+        columns += [values, parsed.alias(parsed_name)]
+    part = part.with_columns(columns)
     checks = RowChecks(replace(table, frame=part))
     for name in CONSENT_REQUIRED:
         checks.add(pl.col(name).is_null(), name, f"{name} is missing")
