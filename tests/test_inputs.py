@@ -518,6 +518,8 @@ CONTRACT = {"purpose": "contract", "product_group": "pension"}
     ("1.1.2020", "1.12.2026", True),
     ("1.1.2020", "30.11.2026", False),
     ("2020-01-01", "2026-11-30", False),
+    (" \t1.1.2020\u00a0", "\u20031.12.2026 ", True),  # white space around, of any kind
+    ("\u00a02020-01-01\t", " 2026-11-30", False),
 ])
 def test_holding_dates_iso_or_finnish(tmp_path, start, end, active):
     run = build(tmp_path, holdings=HOLDINGS_HEADER + f"C1,pension,{start},{end}\n", campaign=CONTRACT)
@@ -538,9 +540,20 @@ def test_unparseable_holding_date_is_data_error(tmp_path, column, row):
     assert_data_error(build(tmp_path, holdings=holdings, campaign=CONTRACT), "holdings.csv", 3, column)
 
 
-def test_holding_without_start_date_is_data_error(tmp_path):
-    holdings = HOLDINGS_HEADER + "C2,pension,2026-01-01,\nC1,pension,,2027-01-01\n"
-    assert_data_error(build(tmp_path, holdings=holdings, campaign=CONTRACT), "holdings.csv", 3, "start_date")
+@pytest.mark.parametrize("blank", ["", " \t\u00a0"])
+def test_holding_without_start_date_is_data_error(tmp_path, blank):
+    holdings = HOLDINGS_HEADER + f"C2,pension,2026-01-01,\nC1,pension,{blank},2027-01-01\n"
+    run = build(tmp_path, holdings=holdings, campaign=CONTRACT)
+    assert_data_error(run, "holdings.csv", 3, "start_date")
+    assert "start_date is missing" in run.stderr
+
+
+@pytest.mark.parametrize("deceased", ["\u00a02026-01-01\t", " 1.1.2026\u2003"])
+def test_customer_dates_are_read_trimmed_of_any_white_space(tmp_path, deceased):
+    customers = f"customer_id,customer_type,email,deceased_date,birth_date\nC1,private,aino1@example.fi,{deceased}, 1.2.1980\t\n"
+    run = build(tmp_path, customers=customers, consents=GRANTED_C1)
+    assert run.exit_code == 0, run.stderr
+    assert run.reason("C1", "email") == "deceased"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -490,13 +490,23 @@ def parse_trimming_rejects(values: pl.Series, parse: Callable[[pl.Series], pl.Se
     """(values, parse(values)) for a column `_tidy` left untrimmed: the values `parse` rejects are
     trimmed (empty ones made null) and parsed again. Sound for a parser that rejects any value
     with white space around it, or reads it as it reads the value trimmed: the enumerations'
-    names and the datetime readers."""
+    names, the date and the datetime readers."""
     parsed = parse(values)
     rejected = (parsed.is_null() & values.is_not_null()).arg_true()
     if rejected.len() == 0:
         return values, parsed
     trimmed = values.gather(rejected).to_frame("v").select(_clean_text("v")).to_series().alias(values.name)
     return values.scatter(rejected, trimmed), parsed.scatter(rejected, parse(trimmed))
+
+
+def parsed_columns(frame: pl.DataFrame, parsers: dict[str, tuple[str, Callable[[pl.Series], pl.Series]]]) -> list[pl.Series]:
+    """For each `column: (parsed name, parser)`, the column with what its parser rejected trimmed,
+    and the parsed values under their name (parse_trimming_rejects)."""
+    columns = []
+    for name, (parsed_name, parse) in parsers.items():
+        values, parsed = parse_trimming_rejects(frame.get_column(name), parse)
+        columns += [values, parsed.alias(parsed_name)]
+    return columns
 
 
 def parse_date(values: pl.Series) -> pl.Series:
@@ -596,6 +606,7 @@ CUSTOMER_COLUMNS = (
     "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
     "paperless", "business_role",
 )
+CUSTOMER_DATES = ("birth_date", "deceased_date")  # trimmed by their parser (_tidy)
 CONSENT_CHANNEL_TYPE = pl.Enum((*CHANNELS, "all"))
 CONSENT_PURPOSE_TYPE = pl.Enum(("marketing", "service", "survey", "all"))
 CONSENT_STATUS_TYPE = pl.Enum(("granted", "denied"))
@@ -618,16 +629,16 @@ class Loaded:
 
 
 def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
-    table = read_table(spec, CUSTOMER_COLUMNS, problems)
+    tables = read_table_slices(spec, CUSTOMER_COLUMNS, problems, rows=None, trimmed_by_parser=CUSTOMER_DATES)
+    table = next(tables) if tables is not None else None
     if table is None or not require_columns(table, ("customer_id", "customer_type"), problems):
         return None
     frame = table.frame.with_columns(
+        *parsed_columns(table.frame, {name: (f"{name}_parsed", parse_date) for name in CUSTOMER_DATES}),
         customer_type=lower("customer_type"),
         country=pl.col("country").str.to_uppercase(),
         language=lower("language"),
         business_role=lower("business_role"),
-        birth_date_parsed=parse_date(table.frame.get_column("birth_date")),
-        deceased_date_parsed=parse_date(table.frame.get_column("deceased_date")),
         paperless_parsed=parse_bool("paperless"),
     )
     # Every output is in customer order. Exports usually come sorted by id: then the check is all
@@ -704,17 +715,12 @@ def _checked_consent_slice(table: RawTable | None) -> tuple[pl.DataFrame | None,
 
 def _consent_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
     part = table.frame
-    parsers = {
+    part = part.with_columns(parsed_columns(part, {
         "channel": ("channel_value", partial(enum_values, dtype=CONSENT_CHANNEL_TYPE)),
         "purpose": ("purpose_value", partial(enum_values, dtype=CONSENT_PURPOSE_TYPE)),
         "status": ("status_value", partial(enum_values, dtype=CONSENT_STATUS_TYPE)),
         "recorded_at": ("recorded_at_parsed", parse_datetime),
-    }
-    columns = []
-    for name, (parsed_name, parse) in parsers.items():
-        values, parsed = parse_trimming_rejects(part.get_column(name), parse)
-        columns += [values, parsed.alias(parsed_name)]
-    part = part.with_columns(columns)
+    }))
     checks = RowChecks(replace(table, frame=part))
     for name in CONSENT_REQUIRED:
         checks.add(pl.col(name).is_null(), name, f"{name} is missing")
@@ -738,13 +744,14 @@ def _consent_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
 
 
 HOLDING_REQUIRED = ("customer_id", "product_group", "start_date")
+HOLDING_DATES = ("start_date", "end_date")  # trimmed by their parser (_tidy)
 
 
 def load_holdings(spec: FileSpec, problems: ProblemLog, keep: pl.Expr | None = None) -> Loaded | None:
     """The holdings, parsed and checked a slice at a time. With `keep`, only the rows where it holds
     are kept (the build keeps the campaign's active holdings: all 20M rows of 10M customers took
     ~2 GB); `rows` counts every row."""
-    tables = read_table_slices(spec, HOLDING_COLUMNS, problems, SLICE_ROWS)
+    tables = read_table_slices(spec, HOLDING_COLUMNS, problems, SLICE_ROWS, trimmed_by_parser=HOLDING_DATES)
     first = next(tables) if tables is not None else None
     if first is None or not require_columns(first, HOLDING_REQUIRED, problems):
         return None
@@ -760,9 +767,8 @@ def load_holdings(spec: FileSpec, problems: ProblemLog, keep: pl.Expr | None = N
 
 def _holding_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
     frame = table.frame.with_columns(
+        *parsed_columns(table.frame, {"start_date": ("start_parsed", parse_date), "end_date": ("end_parsed", parse_date)}),
         product_group=lower("product_group"),
-        start_parsed=parse_date(table.frame.get_column("start_date")),
-        end_parsed=parse_date(table.frame.get_column("end_date")),
     )
     checks = RowChecks(replace(table, frame=frame))
     for name in HOLDING_REQUIRED:
