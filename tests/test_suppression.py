@@ -723,3 +723,12 @@ def test_detail_of_a_customer_on_several_lists_of_a_kind_names_each_list_and_key
         "alpha-own (customer_id), zeta-own (customer_id), zeta-own (email)")
     assert row(run, "C1", "email")["reason_code"] == "internal_prohibition"
     assert outcome(run, "C2", "email") == "consent"
+
+
+def test_a_list_row_given_twice_is_named_once_in_the_detail(campaign):
+    people(campaign, customer("C1"), customer("C2"))
+    same = {"email": "AINO1@example.fi", "customer_id": "C1"}
+    campaign.lists = [suppression("own", "internal", [same, dict(same), {"email": "aino1@example.fi"}])]
+    run = build(campaign)
+    assert row(run, "C1", "email")["detail"].endswith("own (customer_id), own (email)")
+    assert outcome(run, "C2", "email") == "consent"
