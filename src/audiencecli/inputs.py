@@ -511,7 +511,9 @@ def parsed_columns(frame: pl.DataFrame, parsers: dict[str, tuple[str, Callable[[
 
 def parse_date(values: pl.Series) -> pl.Series:
     """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
-    fast = values.str.to_date("%Y-%m-%d", strict=False, exact=True)
+    # Without Polars' cache of distinct values: birth and holding dates have tens of thousands,
+    # and keeping them cached cost twice the reading (1M customers' holdings: 0.11 -> 0.05 s).
+    fast = values.str.to_date("%Y-%m-%d", strict=False, exact=True, cache=False)
     return _with_fast_path(values, fast, (ISO_DATE, FINNISH_DATE), _parse_date_slow)
 
 
@@ -547,7 +549,8 @@ def parse_datetime(values: pl.Series) -> pl.Series:
     naive = wall_us.cast(pl.Datetime("us"))
     finnish_at = finnish.arg_true()
     if finnish_at.len():
-        read = values.gather(finnish_at).str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True)
+        read = values.gather(finnish_at).str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True,
+                                                         cache=False)  # nearly all distinct
         naive = naive.scatter(finnish_at, read)
     fast = utc_us.cast(pl.Datetime("us", "UTC")).fill_null(_helsinki_hours_to_utc(naive))
     return _with_fast_path(values, fast, (ISO_DATETIME, FINNISH_DATETIME), _parse_datetime_slow)
