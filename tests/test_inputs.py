@@ -663,7 +663,7 @@ def paperless_run(tmp_path, value: str) -> Run:
 
 
 @pytest.mark.parametrize("value", ["true", "TRUE", "True", "1", "yes", "YES", "y", "Y", "kyllä", "KYLLÄ", "Kyllä",
-                                   "ja", "JA", " yes "])
+                                   "ja", "JA", " yes ", "\tKyllä\u00a0"])
 def test_boolean_true_in_every_spelling_and_case(tmp_path, value):
     run = paperless_run(tmp_path, value)
     assert run.exit_code == 0, run.stderr
@@ -671,7 +671,7 @@ def test_boolean_true_in_every_spelling_and_case(tmp_path, value):
 
 
 @pytest.mark.parametrize("value", ["false", "FALSE", "False", "0", "no", "NO", "n", "N", "ei", "EI", "Ei",
-                                   "nej", "NEJ", ""])
+                                   "nej", "NEJ", "", " \t", "\u2003Nej "])
 def test_boolean_false_in_every_spelling_and_case_and_missing_is_false(tmp_path, value):
     run = paperless_run(tmp_path, value)
     assert run.exit_code == 0, run.stderr
@@ -685,11 +685,12 @@ def test_missing_boolean_column_is_false(tmp_path):
     assert run.sendable("post") == {"C1": "legitimate_interest"}
 
 
-@pytest.mark.parametrize("value", ["maybe", "2", "tosi", "on", "x"])
+@pytest.mark.parametrize("value", ["maybe", "2", "tosi", "on", "x", " y es "])
 def test_unparseable_boolean_is_data_error(tmp_path, value):
     customers = "customer_id,customer_type,email,paperless\nC1,private,aino1@example.fi,no\nC2,private,bo@example.fi,"
     run = build(tmp_path, customers=customers + value + "\n")
     assert_data_error(run, "customers.csv", 3, "paperless")
+    assert f"({value.strip()})" in run.stderr
 
 
 # ---------------------------------------------------------------------------------------------

@@ -490,7 +490,7 @@ def parse_trimming_rejects(values: pl.Series, parse: Callable[[pl.Series], pl.Se
     """(values, parse(values)) for a column `_tidy` left untrimmed: the values `parse` rejects are
     trimmed (empty ones made null) and parsed again. Sound for a parser that rejects any value
     with white space around it, or reads it as it reads the value trimmed: the enumerations'
-    names, the date and the datetime readers."""
+    names, the date, datetime and boolean readers."""
     parsed = parse(values)
     rejected = (parsed.is_null() & values.is_not_null()).arg_true()
     if rejected.len() == 0:
@@ -576,14 +576,19 @@ def _helsinki_to_utc(naive: pl.Expr) -> pl.Expr:
     return pl.coalesce(local, shifted).dt.convert_time_zone("UTC")
 
 
-def parse_bool(column: str) -> pl.Expr:
-    """Boolean words in Finnish, Swedish and English; missing is false; null when unrecognised."""
-    lowered = pl.col(column).str.to_lowercase()
-    return (
-        pl.when(pl.col(column).is_null()).then(False)
-        .when(lowered.is_in(TRUE_WORDS)).then(True)
-        .when(lowered.is_in(FALSE_WORDS)).then(False)
-    )
+BOOL_WORDS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
+
+
+def parse_bool(values: pl.Series) -> pl.Series:
+    """Boolean words in Finnish, Swedish and English, compared case-insensitively; missing is
+    false; null when unrecognised. Words spelled in lower case are looked up as they are; only
+    the others are lower-cased first (at 1M customers 0.07 -> 0.02 s)."""
+    parsed = values.replace_strict(BOOL_WORDS, default=None, return_dtype=pl.Boolean)
+    others = (parsed.is_null() & values.is_not_null()).arg_true()
+    if others.len():
+        parsed = parsed.scatter(others, values.gather(others).str.to_lowercase()
+                                .replace_strict(BOOL_WORDS, default=None, return_dtype=pl.Boolean))
+    return parsed.set(values.is_null(), False).alias(values.name)
 
 
 def lower(column: str) -> pl.Expr:
@@ -609,7 +614,7 @@ CUSTOMER_COLUMNS = (
     "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
     "paperless", "business_role",
 )
-CUSTOMER_DATES = ("birth_date", "deceased_date")  # trimmed by their parser (_tidy)
+CUSTOMER_PARSED = ("birth_date", "deceased_date", "paperless")  # trimmed by their parsers (_tidy)
 CONSENT_CHANNEL_TYPE = pl.Enum((*CHANNELS, "all"))
 CONSENT_PURPOSE_TYPE = pl.Enum(("marketing", "service", "survey", "all"))
 CONSENT_STATUS_TYPE = pl.Enum(("granted", "denied"))
@@ -632,17 +637,18 @@ class Loaded:
 
 
 def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
-    tables = read_table_slices(spec, CUSTOMER_COLUMNS, problems, rows=None, trimmed_by_parser=CUSTOMER_DATES)
+    tables = read_table_slices(spec, CUSTOMER_COLUMNS, problems, rows=None, trimmed_by_parser=CUSTOMER_PARSED)
     table = next(tables) if tables is not None else None
     if table is None or not require_columns(table, ("customer_id", "customer_type"), problems):
         return None
     frame = table.frame.with_columns(
-        *parsed_columns(table.frame, {name: (f"{name}_parsed", parse_date) for name in CUSTOMER_DATES}),
+        *parsed_columns(table.frame, {"birth_date": ("birth_date_parsed", parse_date),
+                                      "deceased_date": ("deceased_date_parsed", parse_date),
+                                      "paperless": ("paperless_parsed", parse_bool)}),
         customer_type=lower("customer_type"),
         country=pl.col("country").str.to_uppercase(),
         language=lower("language"),
         business_role=lower("business_role"),
-        paperless_parsed=parse_bool("paperless"),
     )
     # Every output is in customer order. Exports usually come sorted by id: then the check is all
     # it costs (sorting copies every column: 4 GB at 10M customers).
