@@ -529,7 +529,6 @@ def parse_datetime(values: pl.Series) -> pl.Series:
     # Each piece is read once into a column of its own, then combined.
     pieces = values.to_frame("v").select(
         plain=value.str.contains(ISO_PLAIN_DATETIME),
-        finnish=value.str.contains(FINNISH_PLAIN_DATETIME),
         day=value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False, exact=True).cast(pl.Int64),
         minus=value.str.slice(19, 1) == "-",
         has_offset=value.str.len_bytes() == 25,
@@ -540,14 +539,16 @@ def parse_datetime(values: pl.Series) -> pl.Series:
     plain = pl.col("plain") & (pl.col("H") <= 23) & (pl.col("M") <= 59) & (pl.col("S") <= 59)
     offset_ok = pl.col("has_offset") & (pl.col("oh") <= 23) & (pl.col("om") <= 59)
     offset = pl.when(pl.col("minus")).then(-60).otherwise(60) * (pl.col("oh") * 60 + pl.col("om"))
-    wall_us, utc_us, finnish = pieces.select(
+    wall_us, utc_us, iso = pieces.select(
         pl.when(plain & ~pl.col("has_offset")).then(seconds * 1_000_000).alias("wall"),
         pl.when(plain & offset_ok).then((seconds - offset) * 1_000_000).alias("utc"),
-        "finnish",
+        "plain",
     ).get_columns()
     del pieces
     naive = wall_us.cast(pl.Datetime("us"))
-    finnish_at = finnish.arg_true()
+    # The Finnish pattern is tried only where the ISO one failed.
+    others_at = (~iso).arg_true()
+    finnish_at = others_at.filter(values.gather(others_at).str.contains(FINNISH_PLAIN_DATETIME).fill_null(False))
     if finnish_at.len():
         read = values.gather(finnish_at).str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True,
                                                          cache=False)  # nearly all distinct
