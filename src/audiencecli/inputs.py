@@ -69,9 +69,10 @@ def file_label(path: Path) -> str:
         return str(path)
 
 
-def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog) -> RawTable | None:
+def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
+               trimmed_by_parser: tuple[str, ...] = ()) -> RawTable | None:
     """Read one input file; on failure add the problem to `problems` and return None."""
-    tables = read_table_slices(spec, known, problems, rows=None)
+    tables = read_table_slices(spec, known, problems, rows=None, trimmed_by_parser=trimmed_by_parser)
     return next(tables) if tables is not None else None
 
 
@@ -122,8 +123,7 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
                 yield None
                 return
             yield RawTable(label=label, frame=_tidy(frame, known, found, trimmed_by_parser), sha256=digest,
-                           columns_found=found,
-                           unknown_columns=unknown)
+                           columns_found=found, unknown_columns=unknown)
 
     return tables()
 
@@ -486,7 +486,10 @@ def _with_fast_path(values: pl.Series, parsed: pl.Series, patterns: tuple[str, s
     return parsed.scatter(leftover_at, slow_values.cast(parsed.dtype)).alias(values.name)
 
 
-def parse_trimming_rejects(values: pl.Series, parse: Callable[[pl.Series], pl.Series]) -> tuple[pl.Series, pl.Series]:
+Parser = Callable[[pl.Series], pl.Series]
+
+
+def parse_trimming_rejects(values: pl.Series, parse: Parser) -> tuple[pl.Series, pl.Series]:
     """(values, parse(values)) for a column `_tidy` left untrimmed: the values `parse` rejects are
     trimmed (empty ones made null) and parsed again. Sound for a parser that rejects any value
     with white space around it, or reads it as it reads the value trimmed: the enumerations'
@@ -499,7 +502,7 @@ def parse_trimming_rejects(values: pl.Series, parse: Callable[[pl.Series], pl.Se
     return values.scatter(rejected, trimmed), parsed.scatter(rejected, parse(trimmed))
 
 
-def parsed_columns(frame: pl.DataFrame, parsers: dict[str, tuple[str, Callable[[pl.Series], pl.Series]]]) -> list[pl.Series]:
+def parsed_columns(frame: pl.DataFrame, parsers: dict[str, tuple[str, Parser]]) -> list[pl.Series]:
     """For each `column: (parsed name, parser)`, the column with what its parser rejected trimmed,
     and the parsed values under their name (parse_trimming_rejects)."""
     columns = []
@@ -548,7 +551,7 @@ def parse_datetime(values: pl.Series) -> pl.Series:
     naive = wall_us.cast(pl.Datetime("us"))
     # The Finnish pattern is tried only where the ISO one failed.
     others_at = (~iso).arg_true()
-    finnish_at = others_at.filter(values.gather(others_at).str.contains(FINNISH_PLAIN_DATETIME).fill_null(False))
+    finnish_at = others_at.filter(values.gather(others_at).str.contains(FINNISH_PLAIN_DATETIME))
     if finnish_at.len():
         read = values.gather(finnish_at).str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True,
                                                          cache=False)  # nearly all distinct
@@ -638,8 +641,7 @@ class Loaded:
 
 
 def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
-    tables = read_table_slices(spec, CUSTOMER_COLUMNS, problems, rows=None, trimmed_by_parser=CUSTOMER_PARSED)
-    table = next(tables) if tables is not None else None
+    table = read_table(spec, CUSTOMER_COLUMNS, problems, trimmed_by_parser=CUSTOMER_PARSED)
     if table is None or not require_columns(table, ("customer_id", "customer_type"), problems):
         return None
     frame = table.frame.with_columns(
@@ -777,7 +779,8 @@ def load_holdings(spec: FileSpec, problems: ProblemLog, keep: pl.Expr | None = N
 
 def _holding_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
     frame = table.frame.with_columns(
-        *parsed_columns(table.frame, {"start_date": ("start_parsed", parse_date), "end_date": ("end_parsed", parse_date)}),
+        *parsed_columns(table.frame, {"start_date": ("start_parsed", parse_date),
+                                      "end_date": ("end_parsed", parse_date)}),
         product_group=lower("product_group"),
     )
     checks = RowChecks(replace(table, frame=frame))

@@ -736,11 +736,12 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
     customers at a time so that the texts of millions of rows never exist at once.
 
     `channel`, `reason_code` and `all_reasons` stay enumerations (the same in every chunk), which
-    a writer stores as a dictionary without hashing every row's text (see outputs._write_table);
+    a writer stores as a dictionary without hashing every row's text (see outputs._arrow_table);
     `BuildResult.exclusions` gives them as text."""
     ids = contacts.get_column("customer_id")
     channels = list(decided)
-    all_reasons = reasons_type(pl.concat([decided[channel].excluded.get_column("reasons").unique() for channel in channels]))
+    all_reasons = reasons_type(pl.concat([decided[channel].excluded.get_column("reasons").unique()
+                                          for channel in channels]))
     for start in range(0, max(contacts.height, 1), customers_per_chunk):  # an empty run: one empty chunk
         end = start + customers_per_chunk
         parts = []
