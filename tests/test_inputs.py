@@ -342,6 +342,15 @@ def test_blank_consent_value_is_missing_not_invalid(tmp_path, column):
     assert f"{column} is missing" in run.stderr
 
 
+@pytest.mark.parametrize("source, named", [(" web\t", "source web ("), ("\u00a0 ", "source (none) ("),
+                                           ("branch office", "source branch office (")])
+def test_consent_source_is_trimmed_and_blank_is_none(tmp_path, source, named):
+    consents = CONSENT_HEADER + f"C1,email,marketing,denied,2026-01-01T10:00:00,{source}\n"
+    run = build(tmp_path, consents=consents)
+    assert run.exit_code == 0, run.stderr
+    assert named in run.excluded("email")["C1"]["detail"]
+
+
 def test_invalid_consent_value_is_quoted_trimmed(tmp_path):
     run = build(tmp_path, consents=CONSENT_HEADER + "C1,  emial\t,marketing,granted,2026-01-01T10:00:00,web\n")
     assert_data_error(run, "consents.csv", 2, "channel")
