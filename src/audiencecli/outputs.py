@@ -125,12 +125,12 @@ def _write_table(chunks: Iterable[pl.DataFrame], path: Path, fmt: str, distinct:
             import pyarrow.parquet as pq  # only runs with many chunks pay for importing it
 
             writer = None
+            dictionary = [c for c in first.columns if c not in distinct]
             for chunk in chunks:
                 table = _arrow_table(chunk)
                 writer = writer or pq.ParquetWriter(handle, table.schema, compression="zstd",
                                                     compression_level=ZSTD_LEVEL, write_statistics=False,
-                                                    store_schema=False,
-                                                    use_dictionary=[c for c in chunk.columns if c not in distinct])
+                                                    store_schema=False, use_dictionary=dictionary)
                 writer.write_table(table)
                 rows += chunk.height
             writer.close()

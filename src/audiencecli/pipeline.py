@@ -756,7 +756,7 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
             channel="channel",
             reason_code="reason_code",
             all_reasons=reasons_text(chunk.get_column("reasons"), all_reasons),
-            detail=pl.col("detail").cast(pl.String),
+            detail="detail",
         )
 
 
