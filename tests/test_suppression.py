@@ -454,6 +454,18 @@ def test_unusable_list_phone_matches_no_one(campaign):
     assert run.summary()["warnings"]
 
 
+def test_unusable_list_phones_are_warned_of_once_per_list_in_the_configs_order(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("own-prohibitions", "internal", [{"phone": "abc"}, {"phone": "123"}]),
+                      suppression("robinson-2026-11", "robinson", [{"phone": "not a phone"}]),
+                      suppression("telemarketing-2026-11", "telemarketing", [{"phone": "040 12"}])]
+    for _ in range(3):  # lists are keyed two at a time: the order must not depend on which is done first
+        warnings = build(campaign).summary()["warnings"]
+        assert [w.split(":")[0] for w in warnings] == \
+            ["list own-prohibitions", "list robinson-2026-11", "list telemarketing-2026-11"]
+        assert warnings[0].startswith("list own-prohibitions: 2 phone value(s)")
+
+
 def test_clean_run_has_no_warnings(campaign):
     people(campaign, customer("C1"))
     campaign.lists = [suppression("robinson-2026-11", "robinson", [{"phone": "040 123 4567"}])]

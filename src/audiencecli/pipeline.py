@@ -429,18 +429,16 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
     # Match texts (`name (key type)`) numbered in text order, so that sorting numbers sorts texts.
     texts = sorted({f"{spec.name} ({key_type})" for spec in specs for key_type, _ in SUPPRESSION_KEYS})
     number = {text: i for i, text in enumerate(texts)}
-    keyed = []
-    for list_number, spec in enumerate(specs):
+
+    def keyed(list_number: int, spec: SuppressionList) -> tuple[pl.DataFrame, str | None]:
+        """The list's rows with normalized keys, one per channel they stand for; and a warning."""
         rows = lists[spec.name].frame
         scope = [c for c in spec.channels if c in config.channels]
         phones = normalize_phones(rows.get_column("phone"), pl.Series(["FI"] * rows.height, dtype=pl.String))
         unusable = rows.get_column("phone").is_not_null() & phones.get_column("e164").is_null()
-        if unusable.any():
-            warnings.append(
-                f"list {spec.name}: {int(unusable.sum())} phone value(s) cannot be parsed or are not valid "
-                "numbers; they match no one (the rows' other keys still match)"
-            )
-        keyed.append(rows.select(
+        warning = (f"list {spec.name}: {int(unusable.sum())} phone value(s) cannot be parsed or are not valid "
+                   "numbers; they match no one (the rows' other keys still match)") if unusable.any() else None
+        return rows.select(
             "customer_id",
             email_norm=normalize.email_values(rows.get_column("email")),
             phone_e164=phones.get_column("e164"),
@@ -450,21 +448,29 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
             .otherwise(pl.concat_list(pl.col("channel"))),
             kind=pl.lit(spec.kind, dtype=KIND_TYPE),
             list_number=pl.lit(list_number, dtype=pl.UInt32),
-        ).explode("channel").filter(pl.col("channel").is_in(scope))
-            .with_columns(pl.col("channel").cast(CHANNEL_ORDER)))
-    rows = pl.concat(keyed) if keyed else pl.DataFrame()
-    hits = []
-    for key_type, columns in SUPPRESSION_KEYS if rows.height else ():
+        ).explode("channel").filter(pl.col("channel").is_in(scope)) \
+            .with_columns(pl.col("channel").cast(CHANNEL_ORDER)), warning
+
+    def matched(key_type: str, columns: tuple[str, ...]) -> pl.DataFrame | None:
+        """(cix, channel, kind, match) of the customers whose key of this type a list row has."""
         match_of_list = pl.Series([number[f"{spec.name} ({key_type})"] for spec in specs], dtype=pl.UInt32)
-        keys = rows.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns)).select(
+        keys = list_rows.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns)).select(
             *columns, "channel", "kind", match=pl.lit(match_of_list).gather("list_number"),
         )
         if keys.height == 0:
-            continue
-        hits.append(
-            _customer_keys(contacts, columns, keys).filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns))
+            return None
+        return _customer_keys(contacts, columns, keys) \
+            .filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns)) \
             .join(keys, on=list(columns), how="inner").drop(*columns)
-        )
+
+    # Lists are keyed, and then key types matched, two at a time: each step keeps about one core
+    # busy (a list's phones go through Python where the fast path leaves them).
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        parts = list(pool.map(keyed, range(len(specs)), specs))
+        warnings.extend(warning for _, warning in parts if warning is not None)  # in the lists' order
+        list_rows = pl.concat([frame for frame, _ in parts]) if parts else pl.DataFrame()
+        found = list(pool.map(lambda key: matched(*key), SUPPRESSION_KEYS if list_rows.height else ()))
+    hits = [part for part in found if part is not None]
     if not hits:
         return pl.DataFrame(schema=SUPPRESSED_SCHEMA)
     return _evidence(pl.concat(hits), pl.Series(texts, dtype=pl.String))
