@@ -465,11 +465,14 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
 
     # Lists are keyed, and then key types matched, two at a time: each step keeps about one core
     # busy (a list's phones go through Python where the fast path leaves them).
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    try:
         parts = list(pool.map(keyed, range(len(specs)), specs))
         warnings.extend(warning for _, warning in parts if warning is not None)  # in the lists' order
         list_rows = pl.concat([frame for frame, _ in parts]) if parts else pl.DataFrame()
         found = list(pool.map(lambda key: matched(*key), SUPPRESSION_KEYS if list_rows.height else ()))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C, what has not started is dropped
     hits = [part for part in found if part is not None]
     if not hits:
         return pl.DataFrame(schema=SUPPRESSED_SCHEMA)
