@@ -451,7 +451,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
         ).explode("channel").filter(pl.col("channel").is_in(scope)) \
             .with_columns(pl.col("channel").cast(CHANNEL_ORDER)), warning
 
-    def matched(key_type: str, columns: tuple[str, ...]) -> pl.DataFrame | None:
+    def matched(list_rows: pl.DataFrame, key_type: str, columns: tuple[str, ...]) -> pl.DataFrame | None:
         """(cix, channel, kind, match) of the customers whose key of this type a list row has."""
         match_of_list = pl.Series([number[f"{spec.name} ({key_type})"] for spec in specs], dtype=pl.UInt32)
         keys = list_rows.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns)).select(
@@ -470,7 +470,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
         parts = list(pool.map(keyed, range(len(specs)), specs))
         warnings.extend(warning for _, warning in parts if warning is not None)  # in the lists' order
         list_rows = pl.concat([frame for frame, _ in parts]) if parts else pl.DataFrame()
-        found = list(pool.map(lambda key: matched(*key), SUPPRESSION_KEYS if list_rows.height else ()))
+        found = list(pool.map(lambda key: matched(list_rows, *key), SUPPRESSION_KEYS if list_rows.height else ()))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C, what has not started is dropped
     hits = [part for part in found if part is not None]
