@@ -524,51 +524,73 @@ def parse_datetime(values: pl.Series) -> pl.Series:
     """ISO 8601 or Finnish datetimes as UTC instants; naive times are Europe/Helsinki.
 
     The fast path reads the plain spellings: ISO `2026-12-01T14:05:00` (or with a space), with or
-    without a `+02:00` offset, as integers from fixed positions once one pattern has vouched for
-    every character; and Finnish `1.12.2026 14.05`. The rest go through the general reader, which
-    handles other offsets, fractions, the other Finnish forms and bare dates.
+    without a `+02:00` offset, with Arrow's ISO 8601 reader once one pattern has vouched for every
+    character (see _read_plain_iso); and Finnish `1.12.2026 14.05`. The rest go through the general
+    reader, which handles other offsets, fractions, the other Finnish forms and bare dates.
     """
     value = pl.col("v")
-    # Each piece is read once into a column of its own, then combined.
-    pieces = values.to_frame("v").select(
-        plain=value.str.contains(ISO_PLAIN_DATETIME),
-        day=value.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False, exact=True).cast(pl.Int64),
-        minus=value.str.slice(19, 1) == "-",
-        has_offset=value.str.len_bytes() == 25,
-        **{name: value.str.slice(start, 2).cast(pl.Int64, strict=False)  # digits, as the pattern vouched
-           for name, start in (("H", 11), ("M", 14), ("S", 17), ("oh", 20), ("om", 23))},
-    )
-    seconds = pl.col("day") * 86_400 + pl.col("H") * 3_600 + pl.col("M") * 60 + pl.col("S")
-    plain = pl.col("plain") & (pl.col("H") <= 23) & (pl.col("M") <= 59) & (pl.col("S") <= 59)
-    offset_ok = pl.col("has_offset") & (pl.col("oh") <= 23) & (pl.col("om") <= 59)
-    offset = pl.when(pl.col("minus")).then(-60).otherwise(60) * (pl.col("oh") * 60 + pl.col("om"))
-    wall_us, utc_us, iso = pieces.select(
-        pl.when(plain & ~pl.col("has_offset")).then(seconds * 1_000_000).alias("wall"),
-        pl.when(plain & offset_ok).then((seconds - offset) * 1_000_000).alias("utc"),
-        "plain",
+    plain, length = values.to_frame("v").select(
+        value.str.contains(ISO_PLAIN_DATETIME).fill_null(False).alias("plain"), value.str.len_bytes().alias("length"),
     ).get_columns()
-    del pieces
-    naive = wall_us.cast(pl.Datetime("us"))
+    text = values.to_arrow(compat_level=pl.CompatLevel.oldest())  # plain offsets and bytes, which Arrow's cast reads
+    utc = _read_plain_iso(text, plain & (length == len("2026-12-01T14:05:00+02:00")), "UTC")
+    naive = _read_plain_iso(text, plain & (length == len("2026-12-01T14:05:00")), None)
+    del text
     # The Finnish pattern is tried only where the ISO one failed.
-    others_at = (~iso).arg_true()
+    others_at = (~plain).arg_true()
     finnish_at = others_at.filter(values.gather(others_at).str.contains(FINNISH_PLAIN_DATETIME))
     if finnish_at.len():
         read = values.gather(finnish_at).str.to_datetime("%d.%m.%Y %H.%M", time_unit="us", strict=False, exact=True,
                                                          cache=False)  # nearly all distinct
         naive = naive.scatter(finnish_at, read)
-    fast = utc_us.cast(pl.Datetime("us", "UTC")).fill_null(_helsinki_hours_to_utc(naive))
+    fast = utc.fill_null(_helsinki_hours_to_utc(naive))
     return _with_fast_path(values, fast, (ISO_DATETIME, FINNISH_DATETIME), _parse_datetime_slow)
 
 
+def _read_plain_iso(text, where: pl.Series, zone: str | None) -> pl.Series:
+    """The values of `text` (an Arrow string array) at `where`, plain ISO datetimes, as instants
+    in `zone` (naive when None); null elsewhere.
+
+    Arrow's ISO 8601 reader: for 10M customers' 29M events 1.4 CPU-s where reading each field
+    from its fixed position took 6.8. It refuses a whole array for one impossible value (a 30
+    February, an hour 24, an offset +24:00, which the general reader refuses too): then each
+    half is read on its own, down to the values refused, which stay null.
+    """
+    import pyarrow as pa  # only the consent log's reader needs it
+    import pyarrow.compute as pc
+
+    dtype = pa.timestamp("us", zone)
+
+    def instants(chosen):
+        try:
+            return pc.cast(chosen, dtype)
+        except pa.ArrowInvalid:
+            if len(chosen) <= 1:
+                return pa.nulls(len(chosen), dtype)
+            half = len(chosen) // 2
+            return pa.concat_arrays([instants(chosen.slice(0, half)), instants(chosen.slice(half))])
+
+    return pl.Series(instants(pc.if_else(where.to_arrow(), text, pa.scalar(None, text.type))))
+
+
 def _helsinki_hours_to_utc(naive: pl.Series) -> pl.Series:
-    """`_helsinki_to_utc` on a column, with the time-zone lookup done once per distinct hour:
-    Helsinki's offset changes only on whole hours, so the offset of an hour is that of its values."""
+    """`_helsinki_to_utc` on a column, with the time-zone lookup done once per hour: Helsinki's
+    offset changes only on whole hours, so the offset of an hour is that of its values.
+
+    When the hours from the first to the last are no more than the values, each of them is looked
+    up and the column's offsets taken from that table by place (for 29M events 0.6 CPU-s less
+    than a join); otherwise (an outlying year) the distinct hours are looked up and joined."""
     hour_us = 3_600_000_000
     hours = (naive.dt.epoch("us") // hour_us).alias("hour")
-    offsets = hours.drop_nulls().unique().to_frame().with_columns(
-        offset=_helsinki_to_utc((pl.col("hour") * hour_us).cast(pl.Datetime("us"))).dt.epoch("us")
-        - pl.col("hour") * hour_us)
-    offset = hours.to_frame().join(offsets, on="hour", how="left", maintain_order="left").get_column("offset")
+    first, last = hours.min(), hours.max()
+    if first is None:
+        return naive.cast(pl.Datetime("us", "UTC"))
+    by_place = last - first < hours.len()
+    table = (pl.int_range(first, last + 1, eager=True).alias("hour") if by_place else hours.drop_nulls().unique()) \
+        .to_frame().with_columns(offset=_helsinki_to_utc((pl.col("hour") * hour_us).cast(pl.Datetime("us")))
+                                 .dt.epoch("us") - pl.col("hour") * hour_us)
+    offset = table.get_column("offset").gather(hours - first) if by_place \
+        else hours.to_frame().join(table, on="hour", how="left", maintain_order="left").get_column("offset")
     return (naive.dt.epoch("us") + offset).cast(pl.Datetime("us", "UTC")).alias(naive.name)
 
 
