@@ -60,7 +60,6 @@ def key_part(expr: pl.Expr) -> pl.Expr:
 # ASCII and the precomposed Latin-1 letters (ß, whose folding is `ss`, left out). Names and
 # addresses are nearly all spelled so; the others take the general path.
 _PLAIN_KEY_PART = r"^[0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+(?: [0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+)*$"
-_ASCII = r"^[\x00-\x7f]*$"
 
 
 def _by_path(values: pl.Series, plain: pl.Expr, fast: pl.Expr, general: pl.Expr) -> pl.Series:
@@ -76,9 +75,10 @@ def _by_path(values: pl.Series, plain: pl.Expr, fast: pl.Expr, general: pl.Expr)
 
 
 def email_values(values: pl.Series) -> pl.Series:
-    """`email` on a column; NFC normalization only where a value is not plain ASCII."""
+    """`email` on a column; NFC normalization only where a value is not plain ASCII: one byte per
+    character (at 10M customers 0.08 CPU-s to tell, where a pattern took 0.62)."""
     value = pl.col("v")
-    return _by_path(values, value.str.contains(_ASCII), _blank_to_null(value.str.strip_chars().str.to_lowercase()),
+    return _by_path(values, value.str.len_bytes() == value.str.len_chars(), _blank_to_null(value.str.strip_chars().str.to_lowercase()),
                     email(value))
 
 
