@@ -102,14 +102,22 @@ def test_impossible_plain_datetimes_among_many_possible_ones_are_refused_in_thei
     values = [spell(dt.datetime(2026, 1, 1) + dt.timedelta(minutes=37 * n), "T", 120 if n % 2 else None)
               for n in range(100)]
     values[7], values[50], values[99] = "2026-02-30T10:00:00+02:00", "2026-12-01T24:00:00", "2026-12-01T10:00:00+24:00"
+    values[60], values[61] = "2026-04-31T10:00:00", "2025-02-29T10:00:00+02:00"
     parsed = parse_datetime(pl.Series(values)).to_list()
-    assert [at for at, instant in enumerate(parsed) if instant is None] == [7, 50, 99]
+    assert [at for at, instant in enumerate(parsed) if instant is None] == [7, 50, 60, 61, 99]
     assert parsed == general_reader(values)
-    # Arrow's reader refuses the whole column for one of them; it is read in parts, so that only
-    # the impossible values are left to the general reader.
-    zoned = pl.Series([len(value) == 25 for value in values])
-    read = _read_plain_iso(pl.Series(values).to_arrow(), zoned, "UTC").to_list()
-    assert [at for at, instant in enumerate(read) if instant is None and zoned[at]] == [7, 99]
+
+
+def test_arrow_refusing_plain_datetimes_leaves_only_the_impossible_dates_to_the_general_reader():
+    values = pl.Series(["2026-12-01T10:00:00+02:00", "2026-02-30T10:00:00+02:00", "2026-04-30T10:00:00+02:00"])
+    text = values.to_arrow(compat_level=pl.CompatLevel.oldest())
+    assert _read_plain_iso(values, text, pl.Series([True, True, True]), "UTC").is_null().to_list() \
+        == [False, True, False]
+    # A refusal the pattern does not foresee (here an hour it would not have vouched for): all of
+    # them are left to the general reader.
+    hour_24 = pl.Series(["2026-12-01T10:00:00+02:00", "2026-12-01T24:00:00+02:00"])
+    assert _read_plain_iso(hour_24, hour_24.to_arrow(compat_level=pl.CompatLevel.oldest()),
+                           pl.Series([True, True]), "UTC").is_null().to_list() == [True, True]
 
 
 def test_naive_times_read_in_helsinki_time_across_its_clock_changes_whether_near_or_years_apart():
