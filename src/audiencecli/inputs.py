@@ -577,7 +577,7 @@ def _read_plain_iso(values: pl.Series, text, where: pl.Series, zone: str | None)
         real_date = values.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False, exact=True).is_not_null()
         instants = read(where & real_date)
     if instants is None:  # refused for a reason the pattern does not foresee: all to the general reader
-        instants = pl.Series([None] * values.len(), dtype=pl.Datetime("us", zone))
+        instants = pl.repeat(None, values.len(), dtype=pl.Datetime("us", zone), eager=True)
     return instants
 
 
