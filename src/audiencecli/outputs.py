@@ -52,13 +52,15 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
         temp.mkdir(mode=DIR_MODE)
         os.chmod(temp, DIR_MODE)
         ext = config.output_format
-        # The biggest file first, so that the two writers finish close together.
+        # The biggest jobs first, so that the two writers finish close together: the exclusions,
+        # then the social file (its SHA-256 digests), then the others (listed in the config's order).
         exclusions = partial(_write_table, result.exclusion_chunks(), temp / f"exclusions.{ext}", ext,
                              distinct=("customer_id",))
-        channels = [partial(_write_channel, result, channel, temp / f"{channel}.{ext}", ext)
-                    for channel in config.channels]
-        written = _run_together([exclusions, *channels])
-        outputs = [*written[1:], written[0]]
+        channels = sorted(config.channels, key=lambda channel: channel != "social")
+        written = dict(zip(["exclusions", *channels], _run_together(
+            [exclusions, *(partial(_write_channel, result, channel, temp / f"{channel}.{ext}", ext)
+                           for channel in channels)])))
+        outputs = [written[channel] for channel in (*config.channels, "exclusions")]
         _write_json(temp / "summary.json", result.summary)
         outputs.append(_file_fact(temp / "summary.json", None))
         manifest = {
