@@ -364,11 +364,11 @@ def test_consent_line_of_white_space_only_is_skipped_as_blank(tmp_path):
     assert run.sendable("email") == {"C1": "consent", "C2": "consent"}
 
 
-@pytest.mark.parametrize("column", ["channel", "purpose", "status", "recorded_at"])
+@pytest.mark.parametrize("column", ["channel", "purpose", "status", "recorded_at", "source"])
 def test_consent_line_with_only_one_value_is_not_blank(tmp_path, column):
     row = dict.fromkeys(["customer_id", "channel", "purpose", "status", "recorded_at", "source"], "")
     row[column] = {"channel": "email", "purpose": "marketing", "status": "granted",
-                   "recorded_at": "2026-01-01T10:00:00"}[column]
+                   "recorded_at": "2026-01-01T10:00:00", "source": "web"}[column]
     run = build(tmp_path, consents=GRANTED_C1 + ",".join(row.values()) + "\n")
     assert_data_error(run, "consents.csv", 3, "customer_id")
 

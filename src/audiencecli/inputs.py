@@ -86,7 +86,8 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
     """Read one input file `rows` rows at a time (all at once when None): each slice as a RawTable
     whose `_line`s are those of the file. None when the file cannot be opened; a slice that cannot
     be read is a None, after its problem is added (there are no more slices then).
-    `trimmed_by_parser`: columns left untrimmed, for the caller to trim with `parse_trimming_rejects`.
+    `trimmed_by_parser`: columns left untrimmed, for the caller to trim with `parse_trimming_rejects`
+    (or, for a column of few distinct values, `few_values_trimmed`).
 
     A Parquet file is read a slice at a time from disk, so that its text columns never exist all
     at once (the consent log of 10M customers is 2 GB of text); a CSV file is parsed whole.
@@ -147,7 +148,8 @@ def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
 
     The columns `trimmed_by_parser` are left as they are (but for telling blank lines): checking
     every value for white space cost as much as parsing it, and their parsers reject any value
-    with white space around it, so only those rejected need trimming (parse_trimming_rejects)."""
+    with white space around it, so only those rejected need trimming (parse_trimming_rejects);
+    a column of few distinct values is checked once per distinct value (few_values_trimmed)."""
     keep = [c for c in known if c in found]
     frame = frame.select(*keep, LINE)
     # Values are trimmed and empty ones made null, column by column only where some value needs
@@ -517,6 +519,17 @@ def parsed_columns(frame: pl.DataFrame, parsers: dict[str, tuple[str, Parser]]) 
     return columns
 
 
+def few_values_trimmed(values: pl.Series) -> pl.Series:
+    """A text column of few distinct values as a Categorical, trimmed, empty values null: white
+    space is looked for once per distinct value, not once per row (the sources of 29M consent
+    events: 0.2 CPU-s instead of 0.8)."""
+    categorical = values.cast(pl.Categorical)
+    distinct = categorical.unique().cast(pl.String).to_frame("v")
+    if distinct.select(((pl.col("v").str.strip_chars() != pl.col("v")) | (pl.col("v") == "")).any()).item():
+        return values.to_frame("v").select(_clean_text("v")).to_series().cast(pl.Categorical).alias(values.name)
+    return categorical
+
+
 def parse_date(values: pl.Series) -> pl.Series:
     """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
     # Without Polars' cache of distinct values: birth and holding dates have tens of thousands,
@@ -721,7 +734,9 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
 
 
 CONSENT_REQUIRED = ("customer_id", "channel", "purpose", "status", "recorded_at")
-CONSENT_PARSED = ("channel", "purpose", "status", "recorded_at")  # trimmed by their parsers (_tidy)
+# Trimmed by their readers (_tidy): the enumerations and recorded_at where they reject a value,
+# the source once per distinct value.
+CONSENT_PARSED = ("channel", "purpose", "status", "recorded_at", "source")
 # The log and the holdings are the biggest inputs (several rows per customer): they are parsed
 # and checked a slice of rows at a time, so that only one slice's intermediate columns exist at once.
 SLICE_ROWS = 2_000_000
@@ -780,7 +795,7 @@ def _consent_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
         pl.col("purpose_value").alias("purpose"),
         (pl.col("status_value") == "denied").alias("denied"),
         pl.col("recorded_at_parsed").alias("recorded_at"),
-        pl.col("source").cast(pl.Categorical),
+        few_values_trimmed(part.get_column("source")),
         pl.col(LINE).cast(pl.UInt32),
     )
 
