@@ -522,7 +522,7 @@ def parsed_columns(frame: pl.DataFrame, parsers: dict[str, tuple[str, Parser]]) 
 def few_values_trimmed(values: pl.Series) -> pl.Series:
     """A text column of few distinct values as a Categorical, trimmed, empty values null: white
     space is looked for once per distinct value, not once per row (the sources of 29M consent
-    events: 0.2 CPU-s instead of 0.8)."""
+    events, cast included: 0.7-1.0 CPU-s instead of 1.4)."""
     categorical = values.cast(pl.Categorical)
     distinct = categorical.unique().cast(pl.String).to_frame("v")
     if distinct.select(((pl.col("v").str.strip_chars() != pl.col("v")) | (pl.col("v") == "")).any()).item():
