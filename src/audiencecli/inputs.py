@@ -155,10 +155,8 @@ def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
     # Values are trimmed and empty ones made null, column by column only where some value needs
     # it (a clean file's columns are kept as they are, not copied).
     checked = [c for c in keep if c not in trimmed_by_parser]
-    needs = frame.select(
-        *[((pl.col(c).str.strip_chars() != pl.col(c)) | (pl.col(c).str.len_bytes() == 0)).any().alias(c)
-          for c in checked]
-    ).row(0, named=True) if checked and frame.height else {}
+    needs = frame.select(*[_needs_trimming(c).any().alias(c) for c in checked]).row(0, named=True) \
+        if checked and frame.height else {}
     frame = frame.with_columns(
         *[_clean_text(c) for c in checked if needs.get(c)],
         *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
@@ -169,6 +167,11 @@ def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
         blank = pl.all_horizontal(blank, *[_clean_text(c).is_null() for c in known if c in trimmed_by_parser])
         frame = frame.filter(~blank)
     return frame
+
+
+def _needs_trimming(column: str) -> pl.Expr:
+    """Whether `_clean_text` would change the value: white space around it, or empty."""
+    return (pl.col(column).str.strip_chars() != pl.col(column)) | (pl.col(column).str.len_bytes() == 0)
 
 
 def _clean_text(column: str) -> pl.Expr:
@@ -525,7 +528,7 @@ def few_values_trimmed(values: pl.Series) -> pl.Series:
     events, cast included: 0.7-1.0 CPU-s instead of 1.4)."""
     categorical = values.cast(pl.Categorical)
     distinct = categorical.unique().cast(pl.String).to_frame("v")
-    if distinct.select(((pl.col("v").str.strip_chars() != pl.col("v")) | (pl.col("v") == "")).any()).item():
+    if distinct.select(_needs_trimming("v").any()).item():
         return values.to_frame("v").select(_clean_text("v")).to_series().cast(pl.Categorical).alias(values.name)
     return categorical
 
