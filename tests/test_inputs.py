@@ -12,9 +12,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from audiencecli.cli import app
+from audiencecli.inputs import by_distinct
 from conftest import Run, toml_value
 
 CONSENT_HEADER = "customer_id,channel,purpose,status,recorded_at,source\n"
@@ -371,6 +374,32 @@ def test_consent_line_with_only_one_value_is_not_blank(tmp_path, column):
                    "recorded_at": "2026-01-01T10:00:00", "source": "web"}[column]
     run = build(tmp_path, consents=GRANTED_C1 + ",".join(row.values()) + "\n")
     assert_data_error(run, "consents.csv", 3, "customer_id")
+
+
+def test_customer_line_of_white_space_only_is_skipped_as_blank(tmp_path):
+    customers = ("customer_id,customer_type,email,country,language,business_role\n"
+                 "C1,private,aino1@example.fi,FI,fi,\n"
+                 " ,\t, \u00a0, , ,  \n"
+                 "C2,private,bo2@example.fi,,,\n")
+    run = build(tmp_path, customers=customers)
+    assert run.exit_code == 0, run.stderr
+    assert summary(run)["inputs"]["customers"] == 2
+
+
+@pytest.mark.parametrize("column", ["customer_type", "country", "language", "business_role"])
+def test_customer_line_with_only_one_value_is_not_blank(tmp_path, column):
+    row = dict.fromkeys(["customer_id", "customer_type", "email", "country", "language", "business_role"], "")
+    row[column] = {"customer_type": "private", "country": "FI", "language": "fi", "business_role": "cfo"}[column]
+    customers = "customer_id,customer_type,email,country,language,business_role\nC1,private,aino1@example.fi,,,\n"
+    run = build(tmp_path, customers=customers + ",".join(row.values()) + "\n")
+    assert_data_error(run, "customers.csv", 3, "customer_id")
+
+
+def test_blank_customer_type_is_missing_not_invalid(tmp_path):
+    customers = "customer_id,customer_type,email\nC1,private,aino1@example.fi\nC2, \t\u00a0,bo2@example.fi\n"
+    run = build(tmp_path, customers=customers)
+    assert_data_error(run, "customers.csv", 3, "customer_type")
+    assert "customer_type is missing" in run.stderr
 
 
 def test_blank_optional_date_and_boolean_are_missing(tmp_path):
@@ -789,6 +818,27 @@ def test_language_two_letters_lower_cased_default_fi(tmp_path, language, written
     run = post_run(tmp_path, None, language)
     assert run.exit_code == 0, run.stderr
     assert run.rows("post")[0]["language"] == written
+
+
+def test_country_and_language_are_read_row_by_row_whatever_their_spelling(tmp_path):
+    # Worked out once per distinct spelling: each row must still get its own value.
+    spellings = [(" se", "EN "), ("FI", ""), ("", "sv"), ("se", " en"), ("Fi", "SV"), ("  ", "xyz"), ("ee", "Et")]
+    rows = "".join(f"C{i},private,Aino,Virtanen,Mannerheimintie {i + 1},00100,Helsinki,{country},{language}\n"
+                   for i, (country, language) in enumerate(spellings))
+    run = build(tmp_path, customers=POST_HEADER + ",country,language\n" + rows,
+                campaign={"purpose": "service", "channels": ["post"]})
+    assert run.exit_code == 0, run.stderr
+    written = {row["customer_id"]: (row["country"], row["language"]) for row in run.rows("post")}
+    assert written == {"C0": ("SE", "en"), "C1": ("FI", "fi"), "C2": ("FI", "sv"), "C3": ("SE", "en"),
+                       "C4": ("FI", "sv"), "C5": ("FI", "fi"), "C6": ("EE", "et")}
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["fi", " FI", "sv", "SV ", "", " ", "x"])), max_size=40))
+def test_by_distinct_gives_what_the_expressions_give_row_by_row(values):
+    column = pl.Series("v", values, dtype=pl.String)
+    made = {"lowered": pl.col("v").str.strip_chars().str.to_lowercase(), "length": pl.col("v").str.len_bytes()}
+    expected = column.to_frame().select(**made)
+    assert pl.DataFrame(by_distinct(column, **made)).equals(expected)
 
 
 def test_missing_language_is_written_fi_in_every_channel_file(tmp_path):

@@ -533,6 +533,20 @@ def few_values_trimmed(values: pl.Series) -> pl.Series:
     return categorical
 
 
+def by_distinct(values: pl.Series, **made: pl.Expr) -> list[pl.Series]:
+    """Columns `made` of a column of few distinct values (expressions of `v`, its value), each
+    worked out once per distinct value and put in place by the row's value; a missing value
+    makes missing ones. Per row this costs a hash and a gather, not the expressions (reading 10M
+    customers, four such columns: 9.4 -> 8.1 CPU-s, 4 alternated runs)."""
+    codes = values.cast(pl.Categorical(pl.Categories.random()))  # categories of its own: codes 0, 1, ...
+    distinct = codes.unique().drop_nulls()
+    table = distinct.cast(pl.String).to_frame("v").select(**made)
+    at, rows = distinct.to_physical(), codes.to_physical()
+    size = (at.max() or 0) + 1
+    return [pl.repeat(None, size, dtype=column.dtype, eager=True).scatter(at, column).gather(rows).alias(column.name)
+            for column in table.get_columns()]
+
+
 def parse_date(values: pl.Series) -> pl.Series:
     """ISO `2026-12-01` or Finnish `1.12.2026`; null when missing or unparseable."""
     # Without Polars' cache of distinct values: birth and holding dates have tens of thousands,
@@ -641,6 +655,11 @@ def parse_bool(values: pl.Series) -> pl.Series:
     return parsed.set(values.is_null(), False).alias(values.name)
 
 
+def _language(value: pl.Expr) -> pl.Expr:
+    """A two-letter language code as it is; any other value means Finnish."""
+    return pl.when(value.str.contains(r"^\p{L}{2}$")).then(value).otherwise(pl.lit("fi"))
+
+
 def lower(column: str) -> pl.Expr:
     return pl.col(column).str.to_lowercase()
 
@@ -664,7 +683,9 @@ CUSTOMER_COLUMNS = (
     "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
     "paperless", "business_role",
 )
-CUSTOMER_PARSED = ("birth_date", "deceased_date", "paperless")  # trimmed by their parsers (_tidy)
+# Trimmed by their readers (_tidy): the dates and paperless by their parsers, the columns of few
+# distinct values once per distinct value (by_distinct).
+CUSTOMER_PARSED = ("birth_date", "deceased_date", "paperless", "customer_type", "country", "language", "business_role")
 CONSENT_CHANNEL_TYPE = pl.Enum((*CHANNELS, "all"))
 CONSENT_PURPOSE_TYPE = pl.Enum(("marketing", "service", "survey", "all"))
 CONSENT_STATUS_TYPE = pl.Enum(("granted", "denied"))
@@ -694,10 +715,11 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         *parsed_columns(table.frame, {"birth_date": ("birth_date_parsed", parse_date),
                                       "deceased_date": ("deceased_date_parsed", parse_date),
                                       "paperless": ("paperless_parsed", parse_bool)}),
-        customer_type=lower("customer_type"),
-        country=pl.col("country").str.to_uppercase(),
-        language=lower("language"),
-        business_role=lower("business_role"),
+        *by_distinct(table.frame.get_column("customer_type"), customer_type=_clean_text("v").str.to_lowercase()),
+        *by_distinct(table.frame.get_column("country"), country=_clean_text("v").str.to_uppercase(),
+                     country_malformed=~_clean_text("v").str.to_uppercase().str.contains(r"^[A-Z]{2}$")),
+        *by_distinct(table.frame.get_column("language"), language=_language(_clean_text("v").str.to_lowercase())),
+        *by_distinct(table.frame.get_column("business_role"), business_role=_clean_text("v").str.to_lowercase()),
     )
     # Every output is in customer order. Exports usually come sorted by id: then the check is all
     # it costs (sorting copies every column: 4 GB at 10M customers).
@@ -718,15 +740,13 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
                     "not a date (expected 2026-12-01 or 1.12.2026)")
     checks.add(pl.col("paperless_parsed").is_null(), "paperless",
                 "not a boolean (expected true/false, 1/0, yes/no, y/n, kyllä/ei, ja/nej)")
-    checks.add(pl.col("country").is_not_null() & ~pl.col("country").str.contains(r"^[A-Z]{2}$"),
-                "country", "expected a two-letter ISO 3166-1 country code")
+    checks.add(pl.col("country_malformed").fill_null(False), "country", "expected a two-letter ISO 3166-1 country code")
     checks.report(problems)
     frame = frame.select(
         "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
         "street_address", "postal_code", "city",
         pl.col("country").fill_null("FI"),
-        pl.when(pl.col("language").str.contains(r"^\p{L}{2}$")).then(pl.col("language")).otherwise(pl.lit("fi"))
-        .alias("language"),
+        pl.col("language").fill_null("fi"),
         pl.col("birth_date_parsed").alias("birth_date"),
         pl.col("deceased_date_parsed").alias("deceased_date"),
         pl.col("paperless_parsed").alias("paperless"),
