@@ -979,6 +979,26 @@ def test_holding_with_missing_customer_or_product_group_is_data_error(tmp_path):
     assert problem_lines(run, "holdings.csv", 4, "product_group"), run.stderr
 
 
+def test_holding_with_blank_product_group_is_data_error(tmp_path):
+    holdings = HOLDINGS_HEADER + "C1,pension,2026-01-01,\nC2, \t\u00a0,2026-01-01,\n"
+    run = build(tmp_path, holdings=holdings, campaign=CONTRACT)
+    assert_data_error(run, "holdings.csv", 3, "product_group")
+    assert "product_group is missing" in run.stderr
+
+
+def test_holdings_line_of_white_space_only_is_skipped_as_blank(tmp_path):
+    holdings = HOLDINGS_HEADER + "C1,pension,2026-01-01,\n \t, \u00a0 , , \nC2, Pension ,2026-01-01,\n"
+    run = build(tmp_path, holdings=holdings, campaign=CONTRACT)
+    assert run.exit_code == 0, run.stderr
+    assert summary(run)["inputs"]["holdings"] == 2
+
+
+def test_holdings_line_with_only_a_product_group_is_not_blank(tmp_path):
+    holdings = HOLDINGS_HEADER + "C1,pension,2026-01-01,\n, pension ,,\n"
+    run = build(tmp_path, holdings=holdings, campaign=CONTRACT)
+    assert_data_error(run, "holdings.csv", 3, "customer_id")
+
+
 def test_list_row_channel_outside_the_lists_channels_is_data_error(tmp_path):
     blocked = "customer_id,channel\nC2,email\nC1,sms\n"
     run = build(tmp_path, files={"blocked.csv": blocked}, campaign={"channels": ["email", "sms"]},

@@ -824,14 +824,15 @@ def _consent_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
 
 
 HOLDING_REQUIRED = ("customer_id", "product_group", "start_date")
-HOLDING_DATES = ("start_date", "end_date")  # trimmed by their parser (_tidy)
+# Trimmed by their readers (_tidy): the dates by their parser, the product group once per distinct value.
+HOLDING_PARSED = ("start_date", "end_date", "product_group")
 
 
 def load_holdings(spec: FileSpec, problems: ProblemLog, keep: pl.Expr | None = None) -> Loaded | None:
     """The holdings, parsed and checked a slice at a time. With `keep`, only the rows where it holds
     are kept (the build keeps the campaign's active holdings: all 20M rows of 10M customers took
     ~2 GB); `rows` counts every row."""
-    tables = read_table_slices(spec, HOLDING_COLUMNS, problems, SLICE_ROWS, trimmed_by_parser=HOLDING_DATES)
+    tables = read_table_slices(spec, HOLDING_COLUMNS, problems, SLICE_ROWS, trimmed_by_parser=HOLDING_PARSED)
     first = next(tables) if tables is not None else None
     if first is None or not require_columns(first, HOLDING_REQUIRED, problems):
         return None
@@ -849,7 +850,7 @@ def _holding_slice(table: RawTable, problems: ProblemLog) -> pl.DataFrame:
     frame = table.frame.with_columns(
         *parsed_columns(table.frame, {"start_date": ("start_parsed", parse_date),
                                       "end_date": ("end_parsed", parse_date)}),
-        product_group=lower("product_group"),
+        *by_distinct(table.frame.get_column("product_group"), product_group=_clean_text("v").str.to_lowercase()),
     )
     checks = RowChecks(replace(table, frame=frame))
     for name in HOLDING_REQUIRED:
