@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from audiencecli.cli import app
-from audiencecli.inputs import by_distinct
+from audiencecli.normalize import by_distinct
 from conftest import Run, toml_value
 
 CONSENT_HEADER = "customer_id,channel,purpose,status,recorded_at,source\n"

@@ -140,6 +140,15 @@ def test_key_part_fast_path_equals_the_definition(values):
     assert normalize.key_part_values(series).to_list() == expected.to_list()
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["Virtanen", " virtanen", "Anna-Liisa", "00100", "ß", ""]),
+                          PLAIN_AND_NOT), min_size=1, max_size=30))
+def test_key_part_of_repeated_values_equals_the_definition(values):
+    series = pl.Series(values, dtype=pl.String)
+    expected = series.to_frame("v").select(normalize.key_part(pl.col("v"))).to_series()
+    assert normalize.key_part_values(series, repeated=True).to_list() == expected.to_list()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.none(), PLAIN_AND_NOT.map(lambda t: f" {t}@Example.FI ")), min_size=1, max_size=30))
 def test_email_fast_path_equals_the_definition(values):

@@ -29,6 +29,20 @@ EMAIL_VALID = (
 )
 
 
+def by_distinct(values: pl.Series, **made: pl.Expr) -> list[pl.Series]:
+    """Columns `made` of a column of few distinct values (expressions of `v`, its value), each
+    worked out once per distinct value and put in place by the row's value; a missing value
+    makes missing ones. Per row this costs a hash and a gather, not the expressions (reading 10M
+    customers, four such columns: 9.4 -> 8.1 CPU-s, 4 alternated runs)."""
+    codes = values.cast(pl.Categorical(pl.Categories.random()))  # categories of its own: codes 0, 1, ...
+    distinct = codes.unique().drop_nulls()
+    table = distinct.cast(pl.String).to_frame("v").select(**made)
+    at, rows = distinct.to_physical(), codes.to_physical()
+    size = (at.max() or 0) + 1
+    return [pl.repeat(None, size, dtype=column.dtype, eager=True).scatter(at, column).gather(rows).alias(column.name)
+            for column in table.get_columns()]
+
+
 def email(expr: pl.Expr) -> pl.Expr:
     """Trimmed, NFC-normalized, lower-cased; null stays null."""
     value = expr.str.strip_chars().str.normalize("NFC").str.to_lowercase()
@@ -82,8 +96,13 @@ def email_values(values: pl.Series) -> pl.Series:
     return _by_path(values, plain_ascii, _blank_to_null(value.str.strip_chars().str.to_lowercase()), email(value))
 
 
-def key_part_values(values: pl.Series) -> pl.Series:
-    """`key_part` on a column: plain lower-casing where the value is plainly spelled."""
+def key_part_values(values: pl.Series, *, repeated: bool = False) -> pl.Series:
+    """`key_part` on a column: plain lower-casing where the value is plainly spelled. `repeated`:
+    a column whose values repeat (first and last names, postal codes), worked out once per
+    distinct value instead (at 10M customers, last names 0.65-0.72 -> 0.32 CPU-s, postal
+    codes 0.53-0.57 -> 0.39-0.45; streets, mostly distinct, would take 8x as long)."""
+    if repeated:
+        return by_distinct(values, v=key_part(pl.col("v")))[0].alias(values.name)
     value = pl.col("v")
     return _by_path(values, value.str.contains(_PLAIN_KEY_PART), value.str.to_lowercase(), key_part(value))
 

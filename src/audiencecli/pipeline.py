@@ -298,6 +298,7 @@ KEY_PARTS = ("first_name", "last_name", "street_address", "postal_code")
 # Columns of a few distinct values, kept categorical: 4 bytes a customer instead of a 16-byte string.
 FEW_VALUES = ("customer_type", "country", "language", "business_role")
 POST_KEY_PARTS = ("street_address", "postal_code", "last_name")  # R10's postal address
+REPEATED_KEY_PARTS = ("first_name", "last_name", "postal_code")  # few distinct values (see key_part_values)
 
 
 def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
@@ -315,7 +316,8 @@ def contact_frame(customers: pl.DataFrame) -> pl.DataFrame:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending_phones = pool.submit(normalize_phones, customers.get_column("phone"), customers.get_column("country"))
         emails = normalize.email_values(customers.get_column("email"))
-        parts = {f"_key_{c}": normalize.key_part_values(customers.get_column(c)) for c in POST_KEY_PARTS}
+        parts = {f"_key_{c}": normalize.key_part_values(customers.get_column(c), repeated=c in REPEATED_KEY_PARTS)
+                 for c in POST_KEY_PARTS}
         phones = pending_phones.result()
     part = {c: pl.col(f"_key_{c}") for c in POST_KEY_PARTS}
     contacts = (
@@ -393,7 +395,8 @@ SUPPRESSION_KEYS = (  # (key type, normalized key columns of lists and of contac
 def list_name_address_keys(rows: pl.DataFrame) -> dict[str, pl.Series]:
     """A list's name-and-address key as `post_key` (made as `contact_frame` makes it) and
     `first_name_key`, both null unless all four parts are present after normalization."""
-    parts = pl.DataFrame([normalize.key_part_values(rows.get_column(c)) for c in KEY_PARTS])
+    parts = pl.DataFrame([normalize.key_part_values(rows.get_column(c), repeated=c in REPEATED_KEY_PARTS)
+                          for c in KEY_PARTS])
     complete = pl.all_horizontal(pl.col(c).is_not_null() for c in KEY_PARTS)
     keys = parts.select(
         post_key=pl.when(complete).then(normalize.join_key([pl.col(c) for c in POST_KEY_PARTS])),
@@ -410,7 +413,8 @@ def _customer_keys(contacts: pl.DataFrame, columns: tuple[str, ...], keys: pl.Da
     candidates = contacts.select("cix", "post_key", "first_name") \
         .filter(pl.col("post_key").is_in(keys.get_column("post_key").unique().implode()))
     return candidates.select("cix", "post_key",
-                             first_name_key=normalize.key_part_values(candidates.get_column("first_name")))
+                             first_name_key=normalize.key_part_values(candidates.get_column("first_name"),
+                                                                      repeated=True))
 
 
 def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str, Loaded],
