@@ -159,6 +159,19 @@ def test_emails_are_written_trimmed_and_lower_cased(campaign):
     assert run.rows("email")[0]["email"] == "aino.virtanen@example.fi"
 
 
+@pytest.mark.parametrize("raw", ["\u00a0aino@example.fi\t", "\u2003Aino@Example.fi\u00a0", " \t"])
+def test_emails_are_trimmed_of_any_white_space_and_blank_is_missing(campaign, raw):
+    # Emails are trimmed by their normalization, not by the reader: tabs and Unicode spaces too.
+    campaign.customers = [customer("C1", email=raw)]
+    campaign.consents = [granted("C1")]
+    run = campaign.build()
+    assert run.exit_code == 0, run.stderr
+    if raw.strip():
+        assert run.rows("email")[0]["email"] == "aino@example.fi"
+    else:
+        assert run.reason("C1", "email") == "missing_contact"
+
+
 @pytest.mark.parametrize("raw, country, e164", [
     ("040 123 4567", "", "+358401234567"),
     ("00358 50 1234567", "FI", "+358501234567"),

@@ -671,8 +671,9 @@ CUSTOMER_COLUMNS = (
     "paperless", "business_role",
 )
 # Trimmed by their readers (_tidy): the dates and paperless by their parsers, the columns of few
-# distinct values once per distinct value (by_distinct).
-CUSTOMER_PARSED = ("birth_date", "deceased_date", "paperless", "customer_type", "country", "language", "business_role")
+# distinct values once per distinct value (by_distinct), the email by its normalization (email_values).
+CUSTOMER_PARSED = ("birth_date", "deceased_date", "paperless", "customer_type", "country", "language", "business_role",
+                   "email")
 CONSENT_CHANNEL_TYPE = pl.Enum((*CHANNELS, "all"))
 CONSENT_PURPOSE_TYPE = pl.Enum(("marketing", "service", "survey", "all"))
 CONSENT_STATUS_TYPE = pl.Enum(("granted", "denied"))
