@@ -667,12 +667,15 @@ def decide(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Pro
 def _decide_channel(channel: str, frame: pl.LazyFrame, campaign: Campaign, config: Config,
                     buckets: Future[pl.Series | None], ids: pl.Series) -> ChannelDecisions:
     flagged = evaluate(frame, campaign, channel).collect(engine=ENGINE)
-    sendable = flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis", "dedupe_key")
+    # The contact points stay where they are (one per customer, in customer order) until R10
+    # needs those of the rows still sendable: filtering them along with every step cost more.
+    keys = flagged.get_column("dedupe_key")
+    sendable = flagged.filter(pl.col("reason_code").is_null()).select("cix", "legal_basis")
     excluded = with_detail(flagged.lazy().filter(pl.col("reason_code").is_not_null()), campaign) \
         .select("cix", "reason_code", "reasons", "detail", kept_cix=pl.lit(None, pl.UInt32)).collect(engine=ENGINE)
     del flagged
     sendable, held_out = _hold_out(sendable, buckets.result(), config)
-    sendable, duplicates = _dedupe(sendable, ids) if config.dedupe and channel in DUPLICATE_RULE.channels \
+    sendable, duplicates = _dedupe(sendable, keys, ids) if config.dedupe and channel in DUPLICATE_RULE.channels \
         else (sendable, None)
     moved = [f for f in (held_out, duplicates) if f is not None and f.height]
     excluded = pl.concat([excluded, *moved]).sort("cix")  # the rules' parts come in rule order
@@ -705,7 +708,7 @@ def _key_hashes(keys: pl.Series) -> pl.Series:
     return keys.hash()
 
 
-def _dedupe(sendable: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _dedupe(sendable: pl.DataFrame, keys: pl.Series, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     """R10: among rows still sendable, the smallest customer_id per contact point is kept.
 
     Rows are in customer order, so the kept one is its contact point's first row. Only rows whose
@@ -713,7 +716,8 @@ def _dedupe(sendable: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, pl.Da
     (a hash table of millions of key texts cost 5x as much at 10M customers), and the keys
     themselves are compared on those rows only, so a collision of hashes changes nothing.
     """
-    keyed = sendable.filter(pl.col("dedupe_key").is_not_null())
+    keyed = sendable.with_columns(dedupe_key=keys.gather(sendable.get_column("cix"))) \
+        .filter(pl.col("dedupe_key").is_not_null())
     hashes = _key_hashes(keyed.get_column("dedupe_key"))
     ordered = hashes.sort()
     shared = keyed.filter(hashes.is_in(ordered.filter(ordered == ordered.shift(1)).implode()))
