@@ -6,11 +6,16 @@ campaign name `test-campaign`, unless the test says otherwise.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from audiencecli.rules import HELSINKI_TIME_FORMAT, helsinki_time_text
 from conftest import customer
 from conftest import consent, build, outcome
 
@@ -498,6 +503,51 @@ def test_customer_denied_detail_gives_recorded_at_in_iso_8601_for_finnish_input(
     text = detail(run, "C1", "phone")
     assert "2026-11-05T09:07" in text
     assert "unsubscribe_link" in text
+
+
+def test_customer_denied_detail_gives_recorded_at_in_helsinki_time_with_its_offset(campaign):
+    campaign.customers = [customer("C1"), customer("C2", email="c2@example.fi"), customer("C3", email="c3@example.fi")]
+    campaign.consents = [consent("C1", channel="email", status="denied", at="2026-07-01T10:00:00Z"),
+                         consent("C2", channel="email", status="denied", at="2026-01-15T10:00:00+00:00"),
+                         consent("C3", channel="email", status="denied", at="2026-10-25T03:30:00.25+03:00")]
+    run = build(campaign)
+    assert detail(run, "C1", "email").startswith("consent denied at 2026-07-01T13:00:00+03:00 source ")
+    assert detail(run, "C2", "email").startswith("consent denied at 2026-01-15T12:00:00+02:00 source ")
+    assert detail(run, "C3", "email").startswith("consent denied at 2026-10-25T03:30:00.250+03:00 source ")
+
+
+def one_by_one_helsinki_text(values: list) -> list:
+    series = pl.Series(values, dtype=pl.Datetime("us", "UTC"))
+    return series.dt.convert_time_zone("Europe/Helsinki").dt.to_string(HELSINKI_TIME_FORMAT).to_list()
+
+
+# Both clock changes of 2026 (UTC), a fraction of a second, a missing value: within a few
+# years, so that the texts are put together from the tables of hours.
+CLOCK_CHANGES = [dt.datetime(2026, 3, 29, 0, 59, 59), dt.datetime(2026, 3, 29, 1), dt.datetime(2026, 10, 25, 0, 59, 59),
+                 dt.datetime(2026, 10, 25, 1), dt.datetime(2026, 10, 25, 0, 30, 0, 250000), dt.datetime(2024, 12, 31, 23),
+                 None]
+
+
+@pytest.mark.parametrize("values", [
+    CLOCK_CHANGES,
+    [dt.datetime(1910, 1, 1, 12), dt.datetime(1910, 1, 2)],  # Helsinki's offset before 1921 was not whole hours
+    [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59)],  # more hours than values
+    [None, None],
+    [],
+])
+def test_helsinki_time_text_is_each_value_formatted(values):
+    values = [v and v.replace(tzinfo=dt.timezone.utc) for v in values]
+    made = helsinki_time_text(pl.Series(values, dtype=pl.Datetime("us", "UTC")))
+    assert made.to_list() == one_by_one_helsinki_text(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2029, 12, 31))),
+                max_size=40))  # within 100,000 hours: put together from the tables
+def test_helsinki_time_text_equals_formatting_each_value(values):
+    values = [v and v.replace(tzinfo=dt.timezone.utc) for v in values]
+    made = helsinki_time_text(pl.Series(values, dtype=pl.Datetime("us", "UTC")))
+    assert made.to_list() == one_by_one_helsinki_text(values)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from .config import HELSINKI, Config
 from .engine import ENGINE
 from .errors import UsageError
 from .pipeline import Inputs, campaign_of, contact_frame, decide, decision_frames, holdout_buckets, social_hashes
-from .rules import CONTROL_RULE, DUPLICATE_RULE, ONE_PASS_RULES, Rule
+from .rules import CONTROL_RULE, DUPLICATE_RULE, HELSINKI_TIME_FORMAT, ONE_PASS_RULES, Rule
 
 FAIL, PASS, NOT_APPLICABLE, NOT_REACHED = "fail", "pass", "not applicable", "not reached"
 
@@ -82,8 +82,7 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
     ).with_columns(
         *[rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
         *[rule.detail(campaign).alias(f"why_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
-        consent_at_text=pl.col("consent_at").dt.convert_time_zone(str(HELSINKI))
-        .dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"),
+        consent_at_text=pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string(HELSINKI_TIME_FORMAT),
     ).join(chosen.select("cix", *sorted(set(CONTACT_EVIDENCE.values()) - {"email_sha256"}),
                          social_hashes()[0]), on="cix", how="left")
     order = {c: i for i, c in enumerate(config.channels)}

@@ -83,6 +83,55 @@ def _date_text(column: str) -> pl.Expr:
     return pl.col(column).dt.to_string("%Y-%m-%d")
 
 
+HELSINKI_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%:z"
+_HOUR_US, _SECOND_US = 3_600_000_000, 1_000_000
+_MINUTES_SECONDS = pl.int_range(0, 3600, eager=True).to_frame("s").select(pl.format(
+    "{}:{}", (pl.col("s") // 60).cast(pl.String).str.zfill(2), (pl.col("s") % 60).cast(pl.String).str.zfill(2),
+)).to_series()
+
+
+def _helsinki_time_text(column: str) -> pl.Expr:
+    """A UTC instant as Helsinki time, `2026-12-01T14:05:00+02:00` (fractions of a second only when
+    there are some)."""
+    return pl.col(column).map_batches(helsinki_time_text, return_dtype=pl.String)
+
+
+def helsinki_time_text(instants: pl.Series) -> pl.Series:
+    """HELSINKI_TIME_FORMAT of UTC instants in Helsinki time, put together from tables: the text up
+    to the hour and the offset of every hour from the first to the last, and the 3600 minutes
+    and seconds of an hour; formatting each value took 3x as long (R7's 1.5M denials of one
+    channel at 10M customers: 0.29-0.33 -> 0.11-0.13 CPU-s; the whole detail text 0.47-0.49 ->
+    0.29-0.34). Values with fractions of a second,
+    and columns spanning more hours than values or with an offset not in whole hours (before
+    1921), are formatted one by one."""
+    def one_by_one(values: pl.Series) -> pl.Series:
+        return values.dt.convert_time_zone(str(HELSINKI)).dt.to_string(HELSINKI_TIME_FORMAT)
+
+    us = instants.dt.epoch("us")
+    hours = us // _HOUR_US
+    first, last = hours.min(), hours.max()
+    if first is None or last - first > max(instants.len(), 100_000):
+        return one_by_one(instants)
+    table = pl.int_range(first, last + 1, eager=True).to_frame("hour").select(
+        at=(pl.col("hour") * _HOUR_US).cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(str(HELSINKI)),
+    ).select(
+        upto_hour=pl.col("at").dt.to_string("%Y-%m-%dT%H:"),
+        offset=pl.col("at").dt.to_string("%:z"),
+        whole_hours=(pl.col("at").dt.base_utc_offset() + pl.col("at").dt.dst_offset()).dt.total_seconds() % 3600 == 0,
+    )
+    if not table.get_column("whole_hours").all():
+        return one_by_one(instants)
+    at = hours - first
+    text = pl.DataFrame([
+        table.get_column("upto_hour").gather(at), _MINUTES_SECONDS.gather((us // _SECOND_US) % 3600),
+        table.get_column("offset").gather(at),
+    ]).select(pl.concat_str(pl.all())).to_series()
+    fractions = (us % _SECOND_US != 0).arg_true()
+    if fractions.len():
+        text = text.scatter(fractions, one_by_one(instants.gather(fractions)))
+    return text.alias(instants.name)
+
+
 def _no_product_group(c: Campaign) -> pl.Expr:
     return pl.lit(c.product_group is None)
 
@@ -162,7 +211,7 @@ RULES: tuple[Rule, ...] = (
         excludes=lambda c: pl.col("consent_state").eq_missing("denied"),
         detail=lambda c: _txt(
             "consent denied at ",
-            pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"),
+            _helsinki_time_text("consent_at"),
             " source ", pl.col("consent_source").cast(pl.String).fill_null("(none)"),
             " (channel=", pl.col("consent_channel").cast(pl.String),
             " purpose=", pl.col("consent_purpose").cast(pl.String),
