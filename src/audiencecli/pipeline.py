@@ -589,14 +589,17 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
 
 def _in_customer_order(parts: list[pl.DataFrame], customers: int) -> pl.DataFrame:
     """The parts' columns (but cix) with one row per customer in customer order, null where a part
-    has no row of the customer. Each part has at most one row per customer: a row's place is
-    set by its cix and the columns gathered in order, with no join (a hash join of 10M customers
-    cost several times as much)."""
+    has no row of the customer. Each part has at most one row per customer: its values are set
+    in place by cix, with no join (a hash join of 10M customers cost several times as much), each
+    column into one of nulls (gathering every column by each customer's row took 1.5x as long:
+    one channel's resolved consents at 10M customers 0.33-0.43 -> 0.21-0.26 CPU-s)."""
     columns = []
     for part in parts:
-        place = pl.repeat(None, customers, dtype=pl.UInt32, eager=True).scatter(
-            part.get_column("cix"), pl.int_range(part.height, dtype=pl.UInt32, eager=True))
-        columns.extend(part.drop("cix").select(pl.all().gather(place)).get_columns())
+        cix = part.get_column("cix")
+        columns.extend(
+            pl.repeat(None, customers, dtype=column.dtype, eager=True).scatter(cix, column).alias(column.name)
+            for column in part.drop("cix").get_columns()
+        )
     return pl.DataFrame(columns)
 
 
