@@ -142,6 +142,16 @@ def test_channel_rows_are_sorted_by_customer_id_as_strings(campaign):
         assert [r["customer_id"] for r in run.rows(channel)] == ["C1", "C10", "C2", "C9"]
 
 
+def test_a_customers_exclusion_rows_follow_the_contracts_channel_order_whatever_the_configs(campaign):
+    campaign.campaign = {"channels": ["social", "post", "phone", "sms", "email"]}
+    campaign.customers = [customer("C2", email=None, phone=None, street_address=None, postal_code=None, city=None),
+                          customer("C1", email=None, phone=None, street_address=None, postal_code=None, city=None)]
+    run = campaign.build()
+    assert run.exit_code == 0, run.stderr
+    rows = [(r["customer_id"], r["channel"]) for r in run.rows("exclusions")]
+    assert rows == [(c, channel) for c in ("C1", "C2") for channel in ("email", "sms", "phone", "post", "social")]
+
+
 def test_exclusion_rows_are_sorted_by_customer_id_as_strings(campaign):
     campaign.customers = [customer("C9"), customer("C10"), customer("C2"), customer("C1")]
     run = campaign.build()  # no consent: all excluded from email and sms

@@ -759,7 +759,7 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
     a writer stores as a dictionary without hashing every row's text (see outputs._arrow_table);
     `BuildResult.exclusions` gives them as text."""
     ids = contacts.get_column("customer_id")
-    channels = list(decided)
+    channels = [channel for channel in CHANNELS if channel in decided]  # the contract's order
     all_reasons = reasons_type(pl.concat([decided[channel].excluded.get_column("reasons").unique()
                                           for channel in channels]))
     for start in range(0, max(contacts.height, 1), customers_per_chunk):  # an empty run: one empty chunk
@@ -770,7 +770,9 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
             cix = excluded.get_column("cix")
             lo, hi = cix.search_sorted(start, side="left"), cix.search_sorted(end, side="left")
             parts.append(excluded.slice(lo, hi - lo).with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
-        chunk = pl.concat(parts).sort("cix", "channel", maintain_order=True)
+        # Each part is in customer order and the parts in channel order: a stable sort by customer
+        # alone puts the rows in order (at 10M customers 0.44 CPU-s instead of 0.75 for both keys).
+        chunk = pl.concat(parts).sort("cix", maintain_order=True)
         yield chunk.select(
             customer_id=ids.gather(chunk.get_column("cix")),
             channel="channel",
