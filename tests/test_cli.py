@@ -363,7 +363,7 @@ def test_shared_checker_finds_no_problems(campaign):
 
 
 @pytest.mark.parametrize("user_value, expected", [
-    (None, "dirty_decay_ms:10000,muzzy_decay_ms:0,background_thread:true"),
+    (None, "dirty_decay_ms:20000,muzzy_decay_ms:0,background_thread:true"),
     ("narenas:2", "narenas:2"),  # a value the user set is kept
 ])
 def test_the_allocator_keeps_freed_pages_longer_unless_the_user_says_otherwise(user_value, expected):
