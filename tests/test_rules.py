@@ -530,6 +530,7 @@ CLOCK_CHANGES = [dt.datetime(2026, 3, 29, 0, 59, 59), dt.datetime(2026, 3, 29, 1
 
 @pytest.mark.parametrize("values", [
     CLOCK_CHANGES,
+    [dt.datetime(1965, 6, 1, 12, 0, 7), dt.datetime(1969, 12, 31, 22, 59, 59), dt.datetime(1970, 1, 1, 0, 0, 1)],
     [dt.datetime(1910, 1, 1, 12), dt.datetime(1910, 1, 2)],  # Helsinki's offset before 1921 was not whole hours
     [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59)],  # more hours than values
     [None, None],
