@@ -438,7 +438,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
         """The list's rows with normalized keys, one per channel they stand for; and a warning."""
         rows = lists[spec.name].frame
         scope = [c for c in spec.channels if c in config.channels]
-        phones = normalize_phones(rows.get_column("phone"), pl.Series(["FI"] * rows.height, dtype=pl.String))
+        phones = normalize_phones(rows.get_column("phone"), pl.repeat("FI", rows.height, dtype=pl.String, eager=True))
         unusable = rows.get_column("phone").is_not_null() & phones.get_column("e164").is_null()
         warning = (f"list {spec.name}: {int(unusable.sum())} phone value(s) cannot be parsed or are not valid "
                    "numbers; they match no one (the rows' other keys still match)") if unusable.any() else None
