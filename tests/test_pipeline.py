@@ -24,8 +24,8 @@ def test_facts_are_put_in_customer_order_with_nulls_where_a_customer_has_none():
     nothing = pl.DataFrame({"cix": pl.Series([], dtype=pl.UInt32), "sup_custom": pl.Series([], dtype=pl.Categorical)})
     placed = _in_customer_order([consents, suppressed, nothing], 5)
     assert dict(placed.schema) == {"consent_state": state, "consent_at": pl.Datetime("us", "UTC"),
-                             "consent_source": pl.Categorical, "sup_internal": pl.Categorical,
-                             "sup_custom": pl.Categorical}
+                                   "consent_source": pl.Categorical, "sup_internal": pl.Categorical,
+                                   "sup_custom": pl.Categorical}
     assert placed.rows() == [
         ("granted", dt.datetime(2025, 5, 6, tzinfo=UTC), "call", None, None),
         (None, None, None, "blocked (email)", None),
