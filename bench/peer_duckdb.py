@@ -51,8 +51,8 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 # Only the contract's file layouts come from the product, so the two never disagree on a column;
 # every rule below is the peer's own SQL.
-from audiencecli.inputs import CONSENT_COLUMNS, CUSTOMER_COLUMNS, HOLDING_COLUMNS, LIST_COLUMNS
-from audiencecli.pipeline import CHANNEL_COLUMNS
+from audiencecli.sources import CONSENT_COLUMNS, CUSTOMER_COLUMNS, HOLDING_COLUMNS, LIST_COLUMNS
+from audiencecli.facts import CHANNEL_COLUMNS
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 CHANNELS = ("email", "sms", "phone", "post", "social")

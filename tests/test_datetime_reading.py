@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from hypothesis import given, settings, strategies as st
 
-from audiencecli.inputs import FINNISH_DATETIME, ISO_DATETIME, _parse_datetime_slow, _read_plain_iso, parse_datetime
+from audiencecli.datetimes import FINNISH_DATETIME, ISO_DATETIME, _parse_datetime_slow, _read_plain_iso, parse_datetime
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from audiencecli.cli import app
 from audiencecli.config import load_config
 from audiencecli.explain import FAIL, NOT_APPLICABLE, explain
-from audiencecli.pipeline import load_inputs
+from audiencecli.inputs import load_inputs
 from conftest import REPO, build, consent, customer
 
 SAMPLE_CONFIGS = sorted((REPO / "sample_data").glob("*.toml"))
@@ -126,9 +126,9 @@ def test_explain_shows_year_0000_dates_and_times_which_the_readers_accept(campai
 
 
 def test_explain_names_the_first_active_holding_as_evidence(campaign, monkeypatch):
-    import audiencecli.inputs
+    import audiencecli.sources.holdings
 
-    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)  # read in slices, as a big file is
+    monkeypatch.setattr(audiencecli.sources.holdings, "SLICE_ROWS", 2)  # read in slices, as a big file is
     campaign.campaign = {"purpose": "contract", "product_group": "pension"}
     campaign.customers = [customer("C1")]
     campaign.holdings = [

@@ -1288,11 +1288,12 @@ def test_each_problem_is_one_line_even_when_the_path_is_long(tmp_path):
 
 def test_consent_log_read_in_slices_reports_every_bad_line_and_decides_the_same(tmp_path, monkeypatch):
     import audiencecli.inputs
+    import audiencecli.sources
 
     rows = [f"C{i % 2 + 1},email,marketing,{'denied' if i % 3 else 'granted'},2026-01-0{i}T10:00:00,web"
             for i in range(1, 8)]
     whole = build(tmp_path / "whole", consents=CONSENT_HEADER + "\n".join(rows) + "\n")
-    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)
+    monkeypatch.setattr(audiencecli.sources.consents, "SLICE_ROWS", 2)
     sliced = build(tmp_path / "sliced", consents=CONSENT_HEADER + "\n".join(rows) + "\n")
     assert whole.exit_code == sliced.exit_code == 0
     assert (whole.dir / "exclusions.csv").read_bytes() == (sliced.dir / "exclusions.csv").read_bytes()
@@ -1307,6 +1308,7 @@ def test_consent_log_read_in_slices_reports_every_bad_line_and_decides_the_same(
 
 def test_parquet_consent_log_read_from_disk_in_slices_keeps_file_lines_and_decisions(tmp_path, monkeypatch):
     import audiencecli.inputs
+    import audiencecli.sources
 
     rows = [[f"C{i % 2 + 1}", "email", "marketing", "denied" if i % 3 else "granted", f"2026-01-0{i}T10:00:00",
              "web"] for i in range(1, 8)]
@@ -1320,7 +1322,7 @@ def test_parquet_consent_log_read_from_disk_in_slices_keeps_file_lines_and_decis
                      inputs={"consents": "consents.parquet"})
 
     whole = run("whole")
-    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)
+    monkeypatch.setattr(audiencecli.sources.consents, "SLICE_ROWS", 2)
     sliced = run("sliced")
     assert whole.exit_code == sliced.exit_code == 0, sliced.stderr
     assert (whole.dir / "exclusions.csv").read_bytes() == (sliced.dir / "exclusions.csv").read_bytes()
@@ -1342,7 +1344,7 @@ def test_parquet_consent_log_read_from_disk_in_slices_keeps_file_lines_and_decis
 def test_work_on_the_customers_runs_while_the_consent_log_is_read_only_when_no_problem_is_found(
         tmp_path, customers, made):
     from audiencecli.config import load_config
-    from audiencecli.pipeline import check_inputs
+    from audiencecli.inputs import check_inputs
 
     build(tmp_path, customers=customers, consents=GRANTED_C1)
     seen = []
@@ -1365,8 +1367,8 @@ def test_work_on_the_consent_log_runs_on_the_second_core_only_when_no_problem_is
         tmp_path, customers, consents, runs):
     """A Parquet log; a CSV log is read before the customers, and then nothing runs beside them."""
     from audiencecli.config import load_config
-    from audiencecli.inputs import Loaded
-    from audiencecli.pipeline import check_inputs, release
+    from audiencecli.sources import Loaded
+    from audiencecli.inputs import check_inputs, release
 
     import io
 
@@ -1390,19 +1392,19 @@ def test_a_csv_consent_log_and_the_holdings_are_read_before_the_customers_and_re
         tmp_path, monkeypatch):
     """A CSV log is parsed whole: reading it beside the customers took 11.8 GB at 10M customers.
     The holdings are read beside it, and the log is numbered and resolved beside the contacts."""
-    import audiencecli.pipeline
+    import audiencecli.inputs
     from audiencecli.config import load_config
-    from audiencecli.pipeline import check_inputs, release
+    from audiencecli.inputs import check_inputs, release
 
     build(tmp_path, customers=TWO_CUSTOMERS, consents=GRANTED_C1,
           holdings="customer_id,product_group,start_date\nC1,pension,2020-01-01\n")
     happened = []
     for name in ("load_consents", "load_holdings", "load_customers"):
-        def recorded(*args, name=name, load=getattr(audiencecli.pipeline, name), **kwargs):
+        def recorded(*args, name=name, load=getattr(audiencecli.inputs, name), **kwargs):
             loaded = load(*args, **kwargs)
             happened.append(name)
             return loaded
-        monkeypatch.setattr(audiencecli.pipeline, name, recorded)
+        monkeypatch.setattr(audiencecli.inputs, name, recorded)
 
     def with_consents(loaded, ids):
         happened.append(("with_consents", loaded.frame.height, ids.to_list()))
@@ -1429,15 +1431,16 @@ def test_once_its_own_work_is_done_the_first_core_parses_consent_slices_too_in_t
     import time
 
     import audiencecli.inputs
+    import audiencecli.sources
     from audiencecli.config import load_config
-    from audiencecli.pipeline import check_inputs
+    from audiencecli.inputs import check_inputs
 
     rows = [list(row) for row in EIGHT_EVENTS]
     build(tmp_path / "whole", consents=None, files=consent_log_parquet(rows), inputs={"consents": "consents.parquet"})
     whole = check_inputs(load_config(tmp_path / "whole" / "campaign.toml")).inputs.consents.frame
 
-    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 1)
-    parse = audiencecli.inputs._consent_slice
+    monkeypatch.setattr(audiencecli.sources.consents, "SLICE_ROWS", 1)
+    parse = audiencecli.sources.consents._consent_slice
     on_first_core = []
 
     def slow_on_the_second_core(table, problems):
@@ -1445,7 +1448,7 @@ def test_once_its_own_work_is_done_the_first_core_parses_consent_slices_too_in_t
         time.sleep(0.02 if on_first_core[-1] else 0.1)
         return parse(table, problems)
 
-    monkeypatch.setattr(audiencecli.inputs, "_consent_slice", slow_on_the_second_core)
+    monkeypatch.setattr(audiencecli.sources.consents, "_consent_slice", slow_on_the_second_core)
     shared = check_inputs(load_config(tmp_path / "whole" / "campaign.toml")).inputs.consents.frame
     assert any(on_first_core) and not all(on_first_core)
     assert shared.equals(whole)
@@ -1465,14 +1468,14 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
     import time
 
     import audiencecli.inputs
-    import audiencecli.pipeline
+    import audiencecli.sources
     from audiencecli.config import load_config
-    from audiencecli.pipeline import check_inputs
+    from audiencecli.inputs import check_inputs
 
     build(tmp_path, consents=None, files=consent_log_parquet(EIGHT_EVENTS), inputs={"consents": "consents.parquet"},
           holdings="customer_id,product_group,start_date\nC1,pension,2020-01-01\n",
           campaign={"product_group": "pension"})
-    load_holdings = audiencecli.pipeline.load_holdings
+    load_holdings = audiencecli.inputs.load_holdings
     on_first_core = []
 
     def with_consents(loaded, ids):  # work on the consent log, on the second core
@@ -1487,7 +1490,7 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
         time.sleep(0.5 if slow == "customers' work" else 0)
         return "made"
 
-    monkeypatch.setattr(audiencecli.pipeline, "load_holdings", seen_holdings)
+    monkeypatch.setattr(audiencecli.inputs, "load_holdings", seen_holdings)
     check = check_inputs(load_config(tmp_path / "campaign.toml"), meanwhile=customers_work,
                          with_consents=with_consents)
     assert on_first_core == [read_on_first_core]
@@ -1497,12 +1500,13 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
 def test_holdings_read_in_slices_keep_every_active_one_count_every_row_and_report_every_bad_line(
         tmp_path, monkeypatch):
     import audiencecli.inputs
+    import audiencecli.sources
 
     rows = ["C1,home,2020-01-01,", "C2,pension,2020-01-01,2021-01-01", "C2,pension,2030-01-01,",
             "C1,pension,2020-01-01,", "C2,pension,2019-01-01,", "C1,pension,2010-01-01,2040-01-01"]
     holdings = HOLDINGS_HEADER + "\n".join(rows) + "\n"
     whole = build(tmp_path / "whole", holdings=holdings, campaign=CONTRACT)
-    monkeypatch.setattr(audiencecli.inputs, "SLICE_ROWS", 2)
+    monkeypatch.setattr(audiencecli.sources.holdings, "SLICE_ROWS", 2)
     sliced = build(tmp_path / "sliced", holdings=holdings, campaign=CONTRACT)
     assert whole.exit_code == sliced.exit_code == 0, sliced.stderr
     assert sliced.sendable("email") == {"C1": "contract", "C2": "contract"}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiencecli import normalize, pipeline
+from audiencecli import facts, normalize
 
 
 # The Unicode White_Space property (Python's str.isspace also counts \x1c-\x1f).
@@ -179,18 +179,18 @@ def test_name_address_match_through_post_key_and_first_name_equals_the_definitio
     """The build matches the key as (post key, first name), the post key made with the contacts:
     a customer and a list row match exactly when their four-part keys are present and equal."""
     def frame(rows):
-        return pl.DataFrame([list(r) for r in rows], schema={c: pl.String for c in pipeline.KEY_PARTS}, orient="row")
+        return pl.DataFrame([list(r) for r in rows], schema={c: pl.String for c in facts.KEY_PARTS}, orient="row")
 
     customers = frame(customer_rows).with_columns(
         customer_id=pl.format("C{}", pl.int_range(pl.len()) + 10), customer_type=pl.lit("private"),
         country=pl.lit("FI"), deceased_date=pl.lit(None, pl.Date), paperless=pl.lit(False),
         **{c: pl.lit(None, pl.String) for c in ("company_name", "email", "phone", "city", "language", "business_role")},
     )
-    contacts = pipeline.contact_frame(customers)
-    keys = pl.DataFrame(pipeline.list_name_address_keys(frame(list_rows))).with_row_index("list_row")
-    columns = pipeline.SUPPRESSION_KEYS[-1][1]
+    contacts = facts.contact_frame(customers)
+    keys = pl.DataFrame(facts.list_name_address_keys(frame(list_rows))).with_row_index("list_row")
+    columns = facts.SUPPRESSION_KEYS[-1][1]
     listed = keys.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns))
-    found = pipeline._customer_keys(contacts, columns, listed).join(listed, on=list(columns))
+    found = facts._customer_keys(contacts, columns, listed).join(listed, on=list(columns))
     expected = {(i, j) for i, c in enumerate(customer_rows) for j, r in enumerate(list_rows)
                 if reference_name_address_key(*c) is not None
                 and reference_name_address_key(*c) == reference_name_address_key(*r)}

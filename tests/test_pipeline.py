@@ -1,11 +1,11 @@
-"""The pipeline's own steps, where their results are not plain to see in a run's files."""
+"""The facts' own steps, where their results are not plain to see in a run's files."""
 from __future__ import annotations
 
 import datetime as dt
 
 import polars as pl
 
-from audiencecli.pipeline import _in_customer_order
+from audiencecli.facts import _in_customer_order
 
 UTC = dt.timezone.utc
 

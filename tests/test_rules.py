@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiencecli.rules import HELSINKI_TIME_FORMAT, helsinki_time_text
+from audiencecli.datetimes import HELSINKI_TIME_FORMAT, helsinki_time_text
 from conftest import customer
 from conftest import consent, build, outcome
 
@@ -849,12 +849,12 @@ def test_every_duplicate_of_a_contact_point_names_the_one_kept(campaign):
 @pytest.mark.parametrize("hashes", ["as made", "all colliding", "colliding in pairs"])
 def test_duplicates_are_found_by_their_contact_point_whatever_its_hash(campaign, monkeypatch, hashes):
     """Hashes only narrow down which rows are compared; colliding ones must not make duplicates."""
-    import audiencecli.pipeline
+    import audiencecli.stages
 
     if hashes != "as made":
         def colliding(keys):
             return (keys.hash() % 2) if hashes == "colliding in pairs" else keys.hash() * 0
-        monkeypatch.setattr(audiencecli.pipeline, "_key_hashes", colliding)
+        monkeypatch.setattr(audiencecli.stages, "key_hashes", colliding)
     emails = {"C1": "a@example.fi", "C2": "b@example.fi", "C3": "a@example.fi", "C4": "c@example.fi",
               "C5": "b@example.fi", "C6": "A@example.fi", "C7": "d@example.fi"}
     campaign.customers = [customer(c, email=e) for c, e in emails.items()]
@@ -1004,9 +1004,9 @@ def test_control_group_follows_the_bucket_formula(campaign):
 
 
 def test_control_group_hashed_a_slice_of_customers_at_a_time_follows_the_same_formula(campaign, monkeypatch):
-    from audiencecli import pipeline
+    from audiencecli import stages
 
-    monkeypatch.setattr(pipeline, "BUCKET_SLICE", 7)  # 40 customers: six slices, the last one short
+    monkeypatch.setattr(stages, "BUCKET_SLICE", 7)  # 40 customers: six slices, the last one short
     name = "pension-webinar-2026-12"
     ids = [f"C{i}" for i in range(1, 41)]
     held = {c for c in ids if bucket(c, name) < 30}
@@ -1095,15 +1095,16 @@ def test_rules_scoped_to_a_frames_one_channel_decide_as_the_rules_scoped_per_row
     from dataclasses import replace as replaced
     from pathlib import Path
 
-    from audiencecli import pipeline
+    from audiencecli import facts
     from audiencecli.config import load_config
-    from audiencecli.rules import evaluate
+    from audiencecli.inputs import load_inputs
+    from audiencecli.stages import evaluate
 
     config = load_config(Path(__file__).parents[1] / "sample_data" / "campaign.toml")
-    inputs = pipeline.load_inputs(config)
-    contacts = pipeline.contact_frame(inputs.customers.frame)
-    campaign = replaced(pipeline.campaign_of(config), purpose=purpose)
-    for channel, frame in pipeline.decision_frames(config, inputs, contacts).items():
+    inputs = load_inputs(config)
+    contacts = facts.contact_frame(inputs.customers.frame)
+    campaign = replaced(facts.campaign_of(config), purpose=purpose)
+    for channel, frame in facts.decision_frames(config, inputs, contacts).items():
         scoped = evaluate(frame, campaign, channel).collect()
         per_row = evaluate(frame, campaign).collect()
         assert scoped.equals(per_row), channel
@@ -1116,7 +1117,7 @@ def test_all_reasons_texts_are_the_codes_of_a_mask_in_table_order_as_text_or_enu
     from audiencecli.rules import REASON_BITS, reasons_text, reasons_type
 
     bits = list(REASON_BITS.values())
-    masks = pl.Series([bits[0] | bits[3], bits[2], bits[0] | bits[3], bits[1] | bits[2] | bits[4]], dtype=pl.UInt16)
+    masks = pl.Series([bits[0] | bits[3], bits[2], bits[0] | bits[3], bits[1] | bits[2] | bits[4]], dtype=pl.UInt32)
     codes = list(REASON_BITS)
     expected = [f"{codes[0]};{codes[3]}", codes[2], f"{codes[0]};{codes[3]}", f"{codes[1]};{codes[2]};{codes[4]}"]
     assert reasons_text(masks).to_list() == expected

@@ -7,7 +7,7 @@ import polars as pl
 
 from .config import CHANNELS
 from .engine import ENGINE
-from .inputs import CONSENT_STATUS_TYPE
+from .sources.consents import CONSENT_STATUS_TYPE
 
 CONSENT_PURPOSES = ("marketing", "service", "survey")
 

@@ -1,8 +1,9 @@
 """`explain`: every rule's verdict and evidence for chosen customers, from the build's own rules table.
 
-Nothing here decides anything: the outcome comes from `pipeline.decide` (the build's code path)
-and each rule's pass/fail from the same `Rule.fails` expressions over the same `decision_frames`
-the build evaluates, so explain and build cannot disagree.
+Nothing here decides anything: the outcome comes from `stages.decide` (the build's code path),
+each one-pass rule's pass/fail from the same `Rule.fails` expressions over the same
+`decision_frames` the build evaluates, and each stage's check and evidence from the stage
+itself, so explain and build cannot disagree.
 """
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 import polars.selectors as cs
 
+from . import schedule
 from .config import HELSINKI, Config
+from .datetimes import HELSINKI_TIME_FORMAT
 from .engine import ENGINE
 from .errors import UsageError
-from .pipeline import Inputs, campaign_of, contact_frame, decide, decision_frames, holdout_buckets, social_hashes
-from .rules import CONTROL_RULE, DUPLICATE_RULE, HELSINKI_TIME_FORMAT, ONE_PASS_RULES, Rule
+from .facts import KIND_ORDER, campaign_of, contact_frame, decision_frames, social_hashes
+from .inputs import Inputs
+from .rules import ONE_PASS_RULES, RULES, Rule
+from .stages import STAGES, decide
 
 FAIL, PASS, NOT_APPLICABLE, NOT_REACHED = "fail", "pass", "not applicable", "not reached"
 
@@ -54,7 +59,7 @@ class Explanation:
 
 def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = None) -> dict[str, Explanation]:
     """Explanations for the given customers (all when None). Unknown ids are a usage error."""
-    contacts = contact_frame(inputs.customers.frame)
+    contacts = contact_frame(inputs.customers.frame, schedule.together)
     if customer_ids is not None:
         known = set(contacts.filter(pl.col("customer_id").is_in(customer_ids)).get_column("customer_id").to_list())
         unknown = [c for c in customer_ids if c not in known]
@@ -62,9 +67,9 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
             raise UsageError(f"customer_id {', '.join(unknown)} is not in {inputs.customers.label}")
     chosen = contacts if customer_ids is None else contacts.filter(pl.col("customer_id").is_in(customer_ids))
     chosen_cix = chosen.get_column("cix").implode()
-    frames = decision_frames(config, inputs, contacts)
-    decided = decide(config, inputs, contacts, frames=frames)
-    buckets = holdout_buckets(config, contacts)
+    frames = decision_frames(config, inputs, contacts, together=schedule.together)
+    decided = decide(config, inputs, contacts, frames=frames, together=schedule.together)
+    prepared = [stage.prepare(config, contacts) for stage in STAGES]
     ids = contacts.get_column("customer_id")
     campaign = campaign_of(config)
     per_channel = []
@@ -78,7 +83,7 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
     cix = facts.get_column("cix")
     checked = facts.with_columns(
         customer_id=ids.gather(cix),
-        bucket=buckets.gather(cix) if buckets is not None else pl.lit(None, pl.Float64),
+        **{name: column for stage, ready in zip(STAGES, prepared) for name, column in stage.explained(ready, cix).items()},
     ).with_columns(
         *[rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
         *[rule.detail(campaign).alias(f"why_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
@@ -118,16 +123,12 @@ def _channel(row: dict, config: Config, campaign) -> ChannelExplanation:
             checks.append(RuleCheck(rule.number, rule.code, FAIL, row[f"why_{i}"]))
         else:
             checks.append(RuleCheck(rule.number, rule.code, PASS))
-    earlier_failed = any(c.status == FAIL for c in checks)
-    control = _after_pass_check(
-        CONTROL_RULE, config.holdout_percent > 0, earlier_failed, row["reason_code"],
-        f"bucket {row['bucket']:.4f} vs holdout_percent {config.holdout_percent}" if row["bucket"] is not None
-        else None)
-    held_out = row["reason_code"] == CONTROL_RULE.code
-    duplicate = _after_pass_check(
-        DUPLICATE_RULE, config.dedupe and channel in DUPLICATE_RULE.channels, earlier_failed or held_out,
-        row["reason_code"], f"kept customer_id {row['kept_id']}" if row["kept_id"] else None)
-    checks += [duplicate, control]
+    excluded_before = any(c.status == FAIL for c in checks)
+    stage_checks = {}
+    for stage in STAGES:  # in the order they run, each on what the ones before it left sendable
+        stage_checks[stage.code] = _stage_check(stage, config, channel, excluded_before, row)
+        excluded_before = excluded_before or row["reason_code"] == stage.code
+    checks += [stage_checks[rule.code] for rule in RULES if rule.code in stage_checks]  # in table order
     evidence = {
         "contact_problem": row["contact_problem"],
         "consent": None if row["consent_state"] is None else {
@@ -135,12 +136,10 @@ def _channel(row: dict, config: Config, campaign) -> ChannelExplanation:
             "event": f"channel={row['consent_channel']} purpose={row['consent_purpose']}",
             "consents_line": row["consent_line"],
         },
-        "lists": {kind: row[f"sup_{kind}"] for kind in ("internal", "robinson", "telemarketing", "custom")
-                  if row[f"sup_{kind}"]},
+        "lists": {kind: row[f"sup_{kind}"] for kind in KIND_ORDER if row[f"sup_{kind}"]},
         "active_holding_line": row["holding_line"],
         "business_contact_in_targeted_role": row["is_b2b"],
-        "holdout_bucket": row["bucket"],
-        "duplicate_of": row["kept_id"],
+        **{key: row[column] for stage in STAGES for key, column in stage.evidence.items()},
     }
     if channel in CONTACT_EVIDENCE:
         evidence["contact"] = row[CONTACT_EVIDENCE[channel]]
@@ -156,12 +155,12 @@ def _in_scope(rule: Rule, campaign, channel: str) -> bool:
     return rule.applies(campaign) and channel in rule.channels
 
 
-def _after_pass_check(rule: Rule, applies: bool, excluded_before: bool, reason_code: str | None,
-                      detail: str | None) -> RuleCheck:
-    """R10 and R11 run on what R1–R9 (and, for R10, R11) left sendable."""
-    if not applies:
+def _stage_check(stage, config: Config, channel: str, excluded_before: bool, row: dict) -> RuleCheck:
+    """A stage's check: it runs on what the one pass and the stages before it left sendable."""
+    rule = stage.rule
+    if not stage.applies(config, channel):
         return RuleCheck(rule.number, rule.code, NOT_APPLICABLE)
+    detail = stage.check_detail(row, config)
     if excluded_before:
         return RuleCheck(rule.number, rule.code, NOT_REACHED, detail)
-    return RuleCheck(rule.number, rule.code, FAIL if reason_code == rule.code else PASS, detail)
-
+    return RuleCheck(rule.number, rule.code, FAIL if row["reason_code"] == rule.code else PASS, detail)

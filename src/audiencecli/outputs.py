@@ -17,24 +17,23 @@ import shutil
 import signal
 import sys
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
 import polars as pl
 
-from . import __version__
+from . import __version__, schedule
 from .errors import UsageError
-from .engine import WORKERS
 from .files import PRIVATE_MODE, file_digest
 from .pipeline import BuildResult
 
 FILE_MODE = PRIVATE_MODE
 DIR_MODE = 0o700
 TEMP_MARK = ".audience-tmp-"
-# zstd level 1: at 1M customers the social file (SHA-256 hex, which does not compress) is written
-# in 0.18 s instead of 0.37 s at Polars' default level, and every file is as small within 5 %.
+# zstd level 1: much faster than Polars' default level on the social file (SHA-256 hex, which does
+# not compress), and every file about as small (bench/RESULTS.md).
 ZSTD_LEVEL = 1
 OLD_MARK = ".audience-old-"
 
@@ -51,18 +50,12 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
     try:
         temp.mkdir(mode=DIR_MODE)
         os.chmod(temp, DIR_MODE)
-        ext = config.output_format
-        # The biggest jobs first, so that the two writers finish close together: the exclusions,
-        # then the social file (its SHA-256 digests), then the others (listed in the config's order).
-        exclusions = partial(_write_table, result.exclusion_chunks(), temp / f"exclusions.{ext}", ext,
-                             distinct=("customer_id",))
-        channels = sorted(config.channels, key=lambda channel: channel != "social")
-        written = dict(zip(["exclusions", *channels], _run_together(
-            [exclusions, *(partial(_write_channel, result, channel, temp / f"{channel}.{ext}", ext)
-                           for channel in channels)])))
-        outputs = [written[channel] for channel in (*config.channels, "exclusions")]
-        _write_json(temp / "summary.json", result.summary)
-        outputs.append(_file_fact(temp / "summary.json", None))
+        # The biggest files first, so that the writers finish close together.
+        planned = [file for make in RUN_FILES for file in make(result, config.output_format)]
+        by_cost = sorted(planned, key=lambda file: -file.cost)
+        facts = dict(zip((file.name for file in by_cost), schedule.together(
+            [partial(file.write, temp / file.name) for file in by_cost])))
+        outputs = [facts[file.name] for file in planned]
         manifest = {
             "tool": "audiencecli",
             "version": __version__,
@@ -86,17 +79,39 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
     return target
 
 
-def _run_together(jobs: list[Callable[[], dict]]) -> list[dict]:
-    """The jobs' results in order, run WORKERS at a time: a table's gathering, compressing and
-    hashing leave a core idle much of the time. On an error (or a signal made one), jobs not
-    yet started are dropped and running ones finish first, so that nothing writes into the
-    temporary folder while it is removed."""
-    pool = ThreadPoolExecutor(max_workers=WORKERS)
-    try:
-        futures = [pool.submit(job) for job in jobs]
-        return [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+@dataclass(frozen=True)
+class RunFile:
+    """A file of the run directory: its name, how it is written (given its path, it returns the
+    manifest's fact of it: file, sha256, rows), and its cost (bigger ones are started first)."""
+
+    name: str
+    write: Callable[[Path], dict]
+    cost: int = 1
+
+
+def _channel_files(result: BuildResult, ext: str) -> list[RunFile]:
+    """One per campaign channel, in the config's order; the social file's digests cost the most."""
+    return [RunFile(f"{channel}.{ext}", partial(_write_channel, result, channel, fmt=ext),
+                    cost=2 if channel == "social" else 1) for channel in result.config.channels]
+
+
+def _exclusions_file(result: BuildResult, ext: str) -> list[RunFile]:
+    return [RunFile(f"exclusions.{ext}", partial(_write_table, result.exclusion_chunks(), fmt=ext,
+                                                 distinct=("customer_id",)), cost=3)]
+
+
+def _summary_file(result: BuildResult, ext: str) -> list[RunFile]:
+    return [RunFile("summary.json", partial(_write_summary, result.summary), cost=0)]
+
+
+# The run's files, in the manifest's order; the manifest itself is written last, of their facts.
+# A new file is one entry here.
+RUN_FILES: tuple[Callable[[BuildResult, str], list[RunFile]], ...] = (_channel_files, _exclusions_file, _summary_file)
+
+
+def _write_summary(summary: dict, path: Path) -> dict:
+    _write_json(path, summary)
+    return _file_fact(path, None)
 
 
 def _write_channel(result: BuildResult, channel: str, path: Path, fmt: str) -> dict:

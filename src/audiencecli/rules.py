@@ -7,10 +7,14 @@ Polars expression over the decision frame, True = excluded) and what evidence it
 Nulls fail closed: an expression that evaluates to null counts as excluding. Rule expressions
 handle missing values explicitly, so this only guards against the unforeseen.
 
-The decision frame has one row per customer × campaign channel with the columns
-customer_id, channel, customer_type, deceased_date, paperless, is_b2b, has_holding,
-holding_line, contact_problem, consent_state, consent_at, consent_source, consent_line,
-consent_channel, consent_purpose, and sup_<kind> (the matched lists and keys, or null) for each list kind.
+Most rules are decided in one pass over the decision frame, one row per customer of a channel,
+whose columns are the facts of `facts.FACTS`. A rule with a `stage` is decided after the pass,
+on what the pass and the stages before it left sendable, by its stage in `stages.py`: the
+stages run in the order of their numbers here (the contract's order), whatever their place in
+this table (which orders `all_reasons` and the counts).
+
+Rule numbers (`R1`…) appear here and nowhere else in the code: the README, `explain` and the
+docs read them from this table.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from typing import Callable
 
 import polars as pl
 
-from .config import CHANNELS, HELSINKI
+from .config import CHANNELS
+from .datetimes import helsinki_time_text
 
 ALL_PURPOSES = ("marketing", "service", "survey", "contract", "legal")
 CONSENT_PURPOSES = ("marketing", "service", "survey")
@@ -57,8 +62,8 @@ class Rule:
     detail: Callable[[Campaign], pl.Expr]
     text: str
     seed: str
-    # R10 and R11 depend on the outcome of the others: evaluated after the one pass.
-    after_pass: bool = False
+    # None: decided in the one pass. A number: the rule's stage after the pass, in this order.
+    stage: int | None = None
     # The evidence differs row by row (a time, a line): made per row, not per distinct value.
     detail_per_row: bool = False
 
@@ -83,52 +88,10 @@ def _date_text(column: str) -> pl.Expr:
     return pl.col(column).dt.to_string("%Y-%m-%d")
 
 
-HELSINKI_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%:z"
-_HOUR_US, _SECOND_US = 3_600_000_000, 1_000_000
-_MINUTES_SECONDS = pl.int_range(0, 3600, eager=True).to_frame("s").select(pl.format(
-    "{}:{}", (pl.col("s") // 60).cast(pl.String).str.zfill(2), (pl.col("s") % 60).cast(pl.String).str.zfill(2),
-)).to_series()
-
-
 def _helsinki_time_text(column: str) -> pl.Expr:
     """A UTC instant as Helsinki time, `2026-12-01T14:05:00+02:00` (fractions of a second only when
     there are some)."""
     return pl.col(column).map_batches(helsinki_time_text, return_dtype=pl.String)
-
-
-def helsinki_time_text(instants: pl.Series) -> pl.Series:
-    """HELSINKI_TIME_FORMAT of UTC instants in Helsinki time, put together from tables: the text up
-    to the hour and the offset of every hour from the first to the last, and the 3600 minutes
-    and seconds of an hour; formatting each value took 3x as long (R7's 1.5M denials of one
-    channel at 10M customers: 0.29-0.33 -> 0.11-0.13 CPU-s; the whole detail text 0.47-0.49 ->
-    0.29-0.34). Values with fractions of a second, and columns spanning more hours than values
-    (and 100,000) or with an offset not in whole hours (before 1921), are formatted one by one."""
-    def one_by_one(values: pl.Series) -> pl.Series:
-        return values.dt.convert_time_zone(str(HELSINKI)).dt.to_string(HELSINKI_TIME_FORMAT)
-
-    us = instants.dt.epoch("us")
-    hours = us // _HOUR_US
-    first, last = hours.min(), hours.max()
-    if first is None or last - first > max(instants.len(), 100_000):
-        return one_by_one(instants)
-    table = pl.int_range(first, last + 1, eager=True).to_frame("hour").select(
-        at=(pl.col("hour") * _HOUR_US).cast(pl.Datetime("us", "UTC")).dt.convert_time_zone(str(HELSINKI)),
-    ).select(
-        upto_hour=pl.col("at").dt.to_string("%Y-%m-%dT%H:"),
-        offset=pl.col("at").dt.to_string("%:z"),
-        whole_hours=(pl.col("at").dt.base_utc_offset() + pl.col("at").dt.dst_offset()).dt.total_seconds() % 3600 == 0,
-    )
-    if not table.get_column("whole_hours").all():
-        return one_by_one(instants)
-    at = hours - first
-    text = pl.DataFrame([
-        table.get_column("upto_hour").gather(at), _MINUTES_SECONDS.gather((us // _SECOND_US) % 3600),
-        table.get_column("offset").gather(at),
-    ]).select(pl.concat_str(pl.all())).to_series()
-    fractions = (us % _SECOND_US != 0).arg_true()
-    if fractions.len():
-        text = text.scatter(fractions, one_by_one(instants.gather(fractions)))
-    return text.alias(instants.name)
 
 
 def _no_product_group(c: Campaign) -> pl.Expr:
@@ -243,71 +206,28 @@ RULES: tuple[Rule, ...] = (
         "R10", "duplicate_contact", ("email", "sms", "phone", "post"), ALL_PURPOSES,
         excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
         text="Another customer with a smaller customer_id, still sendable, has the same contact point.",
-        seed="(contract) One message per contact point.", after_pass=True,
+        seed="(contract) One message per contact point.", stage=2,
     ),
     Rule(
         "R11", "control_group", CHANNELS, ALL_PURPOSES,
         excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
         text="The customer's holdout bucket is below holdout_percent: held out on every channel as a control group.",
-        seed="(contract) A control group measures the campaign's effect.", after_pass=True,
+        seed="(contract) A control group measures the campaign's effect.", stage=1,
     ),
 )
 
-ONE_PASS_RULES = tuple(r for r in RULES if not r.after_pass)
-DUPLICATE_RULE = next(r for r in RULES if r.code == "duplicate_contact")
-CONTROL_RULE = next(r for r in RULES if r.code == "control_group")
+ONE_PASS_RULES = tuple(r for r in RULES if r.stage is None)
+STAGE_RULES = tuple(sorted((r for r in RULES if r.stage is not None), key=lambda r: r.stage))
+RULE_OF = {r.code: r for r in RULES}
 REASON_CODES = tuple(dict.fromkeys(r.code for r in RULES))
 
 
 REASON_TYPE = pl.Enum(REASON_CODES)
 BASIS_TYPE = pl.Enum(LEGAL_BASES)
+# `reasons`: a bit per reason code, in table order; 32 bits hold every code the contract can have.
+REASONS_MASK = pl.UInt32
 REASON_BITS = {code: 1 << i for i, code in enumerate(REASON_CODES)}
-
-
-def evaluate(decisions: pl.LazyFrame, campaign: Campaign, channel: str | None = None) -> pl.LazyFrame:
-    """Add reason_code (the first failing rule), reasons (a bit per failing rule, see REASON_BITS)
-    and legal_basis (null when excluded): small integer columns, so that a decision costs a few
-    bytes. The texts (all_reasons, detail) are made only for excluded rows: see `with_detail`.
-    `channel`: the frame's one channel, when it has one (rules of other channels then cost nothing)."""
-    live = [(i, r) for i, r in enumerate(ONE_PASS_RULES)
-            if r.applies(campaign) and (channel is None or channel in r.channels)]
-    fails = [(pl.col(f"fail_{i}"), r) for i, r in live]
-    return decisions.with_columns(
-        rule.fails(campaign, channel).alias(f"fail_{i}") for i, rule in live
-    ).with_columns(
-        reason_code=pl.coalesce([pl.when(f).then(pl.lit(r.code, dtype=REASON_TYPE)) for f, r in fails]
-                                or [pl.lit(None, REASON_TYPE)]),
-        reasons=pl.sum_horizontal([pl.when(f).then(pl.lit(REASON_BITS[r.code], dtype=pl.UInt16))
-                                   .otherwise(pl.lit(0, dtype=pl.UInt16)) for f, r in fails]
-                                  or [pl.lit(0, dtype=pl.UInt16)]).cast(pl.UInt16),
-    ).with_columns(
-        legal_basis=pl.when(pl.col("reason_code").is_null()).then(legal_basis(campaign, channel)),
-    ).drop(f"fail_{i}" for i, _ in live)
-
-
-def with_detail(excluded: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
-    """The evidence text of each excluded row, from the rule that excluded it.
-
-    Each rule's text is made only on its own rows (a chain of when/then would format every
-    rule's text for every row), and the parts are put back together. Texts that repeat are made
-    once per distinct value of what they are made of and shared by their rows (a 130-byte text
-    on 4M rows would otherwise be 4M copies); only `detail_per_row` texts are made per row.
-    """
-    parts = []
-    for rule in ONE_PASS_RULES:
-        if not rule.applies(campaign):
-            continue
-        rows = excluded.filter(pl.col("reason_code") == pl.lit(rule.code, dtype=REASON_TYPE))
-        detail = rule.detail(campaign).cast(pl.String).alias("detail")
-        made_of = detail.meta.root_names()
-        if rule.detail_per_row or not made_of:  # a constant text is one literal, shared already
-            parts.append(rows.with_columns(detail))
-        else:
-            texts = rows.select(made_of).unique().with_columns(detail)
-            parts.append(rows.join(texts, on=made_of, how="left", nulls_equal=True, maintain_order="left"))
-    if not parts:
-        return excluded.with_columns(detail=pl.lit(None, pl.String))
-    return pl.concat(parts)
+assert len(REASON_BITS) <= 32, "a reason code past the 32nd does not fit the reasons mask"
 
 
 def _reasons_of(mask: int) -> str:
@@ -322,11 +242,12 @@ def reasons_type(reasons: pl.Series) -> pl.Enum:
 def reasons_text(reasons: pl.Series, dtype: pl.DataType = pl.String) -> pl.Series:
     """`all_reasons` from the bit masks: codes in table order joined with `;`, as `dtype` (text,
     or a reasons_type holding them all). Made once per distinct mask, of which there are few,
-    and put in place by the mask's value."""
-    masks = reasons.unique().drop_nulls().to_list()
-    texts = {mask: _reasons_of(mask) for mask in masks}
-    by_mask = pl.Series([texts.get(mask) for mask in range(max(masks, default=0) + 1)], dtype=dtype)
-    return by_mask.gather(reasons).alias("all_reasons")
+    and put in place by the mask's place among them."""
+    masks = reasons.unique().drop_nulls().sort()
+    texts = pl.Series([_reasons_of(mask) for mask in masks.to_list()], dtype=dtype)
+    if texts.is_empty():
+        return pl.repeat(None, reasons.len(), dtype=dtype, eager=True).alias("all_reasons")
+    return texts.gather(masks.search_sorted(reasons, side="left")).alias("all_reasons")
 
 
 def legal_basis(campaign: Campaign, channel: str | None = None) -> pl.Expr:

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from . import schedule
 from .config import Config
 from .errors import Problem
-from .pipeline import Progress, check_inputs, contact_frame, no_progress, number_consents, orphan_ids, suppression_matches
+from .facts import contact_frame, number_consents, orphan_ids, suppression_matches
+from .inputs import Progress, check_inputs, no_progress
 
 
 @dataclass
@@ -65,7 +67,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
             result.warnings.append(f"{loaded.label}: unknown columns {', '.join(loaded.unknown_columns)} "
                                    "(ignored)")
     progress("normalizing contacts")
-    contacts = contact_frame(inputs.customers.frame)
+    contacts = contact_frame(inputs.customers.frame, schedule.together)
     orphans = orphan_ids(number_consents(inputs.consents.frame, contacts.get_column("customer_id")))
     if orphans.len():
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
@@ -79,7 +81,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     for stale in inputs.stale_lists if allow_stale else ():
         result.warnings.append(f"list {stale.name} is stale (list_date {stale.list_date}, "
                                f"{stale.age_days(config.as_of_date)} days old); allowed by --allow-stale")
-    suppression_matches(contacts, config, inputs.lists, result.warnings)
+    suppression_matches(contacts, config, inputs.lists, result.warnings, schedule.together)
     result.quality = data_quality(contacts)
     return result
 

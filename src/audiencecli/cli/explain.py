@@ -11,7 +11,7 @@ from rich.tree import Tree
 
 from ..config import load_config
 from ..explain import FAIL, NOT_APPLICABLE, NOT_REACHED, PASS, Explanation, explain
-from ..pipeline import load_inputs
+from ..inputs import load_inputs
 from ._app import app, reported_errors, steps
 
 MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[dim]–[/dim]", NOT_REACHED: "[dim]·[/dim]"}

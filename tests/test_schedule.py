@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from audiencecli.engine import SharedWork
+from audiencecli.schedule import SharedWork
 
 
 def test_results_come_in_the_items_order_whichever_thread_did_them():

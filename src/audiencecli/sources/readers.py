@@ -1,0 +1,342 @@
+"""Format readers: a file (CSV or Parquet) as text columns, known columns only, trimmed.
+
+Every file is first read as text columns (CSV) or converted to text (Parquet) so that both
+formats go through the same parsing and the same error messages. Each row keeps `_line`, its
+line in the file (header = line 1), so every data error can name FILE:LINE.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+
+from ..config import FileSpec
+from ..errors import Problem, ProblemLog
+from ..files import file_digest
+
+LINE = "_line"
+# The log and the holdings are the biggest inputs (several rows per customer): they are parsed
+# and checked a slice of rows at a time, so that only one slice's intermediate columns exist at once.
+SLICE_ROWS = 2_000_000
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file read as text: known columns only, values trimmed, empty strings as nulls."""
+
+    label: str
+    frame: pl.DataFrame
+    sha256: str
+    columns_found: tuple[str, ...]
+    unknown_columns: tuple[str, ...]
+
+
+def file_label(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
+               trimmed_by_parser: tuple[str, ...] = ()) -> RawTable | None:
+    """Read one input file; on failure add the problem to `problems` and return None."""
+    tables = read_table_slices(spec, known, problems, rows=None, trimmed_by_parser=trimmed_by_parser)
+    return next(tables) if tables is not None else None
+
+
+def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
+                      rows: int | None, trimmed_by_parser: tuple[str, ...] = ()) -> Iterator[RawTable | None] | None:
+    """Read one input file `rows` rows at a time (all at once when None): each slice as a RawTable
+    whose `_line`s are those of the file. None when the file cannot be opened; a slice that cannot
+    be read is a None, after its problem is added (there are no more slices then).
+    `trimmed_by_parser`: columns left untrimmed, for the caller to trim (see `_tidy`).
+
+    A Parquet file is read a slice at a time from disk, so that its text columns never exist all
+    at once (the consent log of 10M customers is 2 GB of text); a CSV file is parsed whole.
+    """
+    label = file_label(spec.path)
+    suffix = spec.path.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".txt"):
+        if not spec.path.exists():
+            problems.add(Problem(file=label, message="file not found"))
+        else:
+            problems.add(Problem(file=label, message="unknown file type; use .csv, .txt or .parquet"))
+        return None
+    try:
+        if suffix == ".parquet":
+            # Polars reads the file itself (only the known columns); the digest is taken in blocks.
+            digest = file_digest(spec.path)
+            source = _parquet_source(spec.path, label, known, problems)
+        else:
+            data = spec.path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            frame = _read_csv(data, spec.encoding, label, problems)
+            del data
+            source = None if frame is None else (frame.columns, lambda rows, frame=frame: _frame_slices(frame, rows))
+    except FileNotFoundError:
+        problems.add(Problem(file=label, message="file not found"))
+        return None
+    except OSError as exc:
+        problems.add(Problem(file=label, message=f"cannot be read ({exc.strerror or exc.__class__.__name__})"))
+        return None
+    if source is None:
+        return None
+    columns, frames = source
+    found = tuple(c for c in columns if c != LINE)
+    unknown = tuple(c for c in found if c not in known)
+
+    def tables() -> Iterator[RawTable | None]:
+        for frame in frames(rows):
+            if frame is None:
+                yield None
+                return
+            yield RawTable(label=label, frame=_tidy(frame, known, found, trimmed_by_parser), sha256=digest,
+                           columns_found=found, unknown_columns=unknown)
+
+    return tables()
+
+
+def _frame_slices(frame: pl.DataFrame, rows: int | None) -> Iterator[pl.DataFrame]:
+    if rows is None or frame.height <= rows:
+        yield frame
+        return
+    for start in range(0, frame.height, rows):
+        yield frame.slice(start, rows)
+
+
+def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
+          trimmed_by_parser: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Known columns only (missing ones as nulls), values trimmed, empty ones null, blank lines dropped.
+
+    The columns `trimmed_by_parser` are left as they are (but for telling blank lines): checking
+    every value for white space cost as much as parsing it, and their parsers reject any value
+    with white space around it, so only those rejected need trimming (parse_trimming_rejects);
+    a column of few distinct values is trimmed once per distinct value (few_values_trimmed,
+    normalize.by_distinct); the customers' email by its normalization (normalize.email_values)."""
+    keep = [c for c in known if c in found]
+    frame = frame.select(*keep, LINE)
+    # Values are trimmed and empty ones made null, column by column only where some value needs
+    # it (a clean file's columns are kept as they are, not copied).
+    checked = [c for c in keep if c not in trimmed_by_parser]
+    needs = frame.select(*[needs_trimming(c).any().alias(c) for c in checked]).row(0, named=True) \
+        if checked and frame.height else {}
+    frame = frame.with_columns(
+        *[clean_text(c) for c in checked if needs.get(c)],
+        *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
+    ).select(*known, LINE)
+    # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in known if c not in trimmed_by_parser)
+    if frame.height and frame.select(blank.any()).item():
+        blank = pl.all_horizontal(blank, *[clean_text(c).is_null() for c in known if c in trimmed_by_parser])
+        frame = frame.filter(~blank)
+    return frame
+
+
+def needs_trimming(column: str) -> pl.Expr:
+    """Whether `clean_text` would change the value: white space around it, or empty."""
+    return (pl.col(column).str.strip_chars() != pl.col(column)) | (pl.col(column).str.len_bytes() == 0)
+
+
+def clean_text(column: str) -> pl.Expr:
+    trimmed = pl.col(column).str.strip_chars()
+    return pl.when(trimmed != "").then(trimmed).alias(column)
+
+
+def _normalize_header(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().lower()
+
+
+def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+    """Fast path: Polars reads the bytes as they are; the file is decoded in Python only to re-encode
+    cp1252, or to find the line of a problem the fast reader reports."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if encoding == "cp1252":
+        try:
+            data = data.decode("cp1252").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(_undecodable(data, exc, label, encoding))
+            return None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        problems.add(Problem(file=label, line=data.count(b"\n", 0, nul) + 1,
+                             message="contains a NUL byte; not a text file"))
+        return None
+    if not data or data.isspace():
+        problems.add(Problem(file=label, line=1, message="the file is empty; a header line is required"))
+        return None
+    end = data.find(b"\n")
+    try:
+        header_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        problems.add(_undecodable(data, exc, label, encoding))
+        return None
+    if not header_line.strip():
+        problems.add(Problem(file=label, line=1, message="the first line is empty; the header must be on line 1"))
+        return None
+    separator = max([",", ";", "\t"], key=header_line.count)
+    try:
+        header = next(csv.reader([header_line], delimiter=separator, strict=True), [])
+    except csv.Error as exc:
+        message = (f"cannot be parsed as CSV: {exc}" if "\r" not in header_line
+                   else "lines end in a carriage return alone; save the file with LF or CRLF line ends")
+        problems.add(Problem(file=label, line=1, message=message))
+        return None
+    names = [_normalize_header(h) for h in header]
+    clashes = sorted({n for n in names if n and names.count(n) > 1})
+    for name in clashes:
+        problems.add(Problem(file=label, line=1, column=name,
+                             message="column appears more than once in the header"))
+    if clashes:
+        return None
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
+            has_header=True, raise_if_empty=False,
+        )
+    except Exception:  # noqa: BLE001 - a file the fast reader rejects is read (or diagnosed) strictly
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(_undecodable(data, exc, label, encoding))
+            return None
+        return _read_csv_strictly(text, separator, label, problems)
+    frame.columns = [_normalize_header(c) for c in frame.columns]
+    return frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError, label: str, encoding: str) -> Problem:
+    hint = ('save the file as UTF-8 or give encoding = "cp1252"' if encoding == "utf-8"
+            else "the byte is not valid cp1252")
+    return Problem(file=label, line=data.count(b"\n", 0, exc.start) + 1,
+                   message=f"cannot be decoded as {encoding}; {hint}")
+
+
+def _record_lines(data: bytes, separator: str, height: int) -> pl.Series:
+    """The line each record starts on; the file is walked only when quoted fields span lines."""
+    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    simple = pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)
+    if physical == height + 1:
+        return simple
+    starts: list[int] = []
+    # Only line ends are counted here: a byte the fast reader let through cannot move them.
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), delimiter=separator)
+    previous_end = 0
+    for index, _row in enumerate(reader):
+        if index > 0:
+            starts.append(previous_end + 1)
+        previous_end = reader.line_num
+    return simple if len(starts) != height else pl.Series(starts, dtype=pl.Int64)
+
+
+def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+    """The standard library's RFC 4180 reader: slower, but it names the line it cannot parse.
+
+    It also accepts what the fast reader refuses but CSV allows (a quote inside an unquoted
+    field is an ordinary character).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for row in reader:
+            if header is None:
+                header = row
+            elif len(row) > len(header):
+                problems.add(Problem(file=label, line=start,
+                                     message=f"has {len(row)} fields but the header has {len(header)}"))
+                return None
+            else:
+                rows.append(row + [""] * (len(header) - len(row)))
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.add(Problem(file=label, line=start, message=f"cannot be parsed as CSV: {exc}"))
+        return None
+    names = [_normalize_header(h) for h in header or []]
+    columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+    frame = pl.DataFrame(columns, schema={name: pl.String for name in names})
+    return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+
+
+def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: ProblemLog):
+    """(column names, a function of `rows` yielding the file's slices as text columns with `_line`),
+    or None when the file is not usable Parquet."""
+    try:
+        schema = pl.read_parquet_schema(path)
+        height = _parquet_rows(path)
+    except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
+        problems.add(Problem(file=label, message="cannot be read as Parquet"))
+        return None
+    names = [_normalize_header(c) for c in schema]
+    wanted = [c for c, name in zip(schema, names) if name in known or names.count(name) > 1]
+    found_unknown = [name for name in names if name not in known]
+    read_names = [name for c, name in zip(schema, names) if c in wanted]
+    if len(set(read_names)) != len(read_names):
+        for name in sorted({n for n in read_names if read_names.count(n) > 1}):
+            problems.add(Problem(file=label, line=1, column=name, message="column appears more than once"))
+        return None
+    columns = []
+    for original, name in zip(wanted, read_names):
+        dtype = schema[original]
+        column = pl.col(original)
+        if dtype == pl.String:
+            expr = column
+        elif dtype == pl.Null:
+            expr = column.cast(pl.String)
+        elif dtype == pl.Date:
+            expr = column.dt.to_string("%Y-%m-%d")
+        elif isinstance(dtype, pl.Datetime):
+            fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
+            expr = column.dt.to_string(fmt)
+        elif dtype == pl.Boolean:
+            expr = pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
+        elif dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
+            expr = column.cast(pl.String)
+        else:
+            problems.add(Problem(file=label, line=1, column=name,
+                                 message=f"has Parquet type {dtype}, which cannot be read as text"))
+            return None
+        columns.append(expr.alias(name))
+    # Unknown columns are not read; their names stay in the header facts (validate lists them).
+    unknown_nulls = [pl.lit(None, pl.String).alias(name) for name in found_unknown]
+
+    def slices(rows: int | None) -> Iterator[pl.DataFrame | None]:
+        step = rows or max(height, 1)
+        for start in range(0, max(height, 1), step):
+            length = min(step, height - start)
+            try:
+                frame = (pl.scan_parquet(path).select(wanted).slice(start, length).collect() if wanted
+                         else pl.DataFrame(height=length))
+            except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
+                problems.add(Problem(file=label, message="cannot be read as Parquet"))
+                yield None
+                return
+            frame = frame.select(columns) if columns else pl.DataFrame(height=frame.height)
+            yield frame.with_columns(unknown_nulls).with_row_index(LINE, offset=2 + start) \
+                .with_columns(pl.col(LINE).cast(pl.Int64))
+
+    return [*read_names, *found_unknown], slices
+
+
+def _parquet_rows(path: Path) -> int:
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One parsed input: its typed frame and the facts the manifest and validate report."""
+
+    label: str
+    frame: pl.DataFrame
+    sha256: str
+    rows: int
+    unknown_columns: tuple[str, ...]
