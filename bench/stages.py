@@ -10,8 +10,9 @@ stage names are the build's own progress messages: "before X" is printed when X 
 time is that of the stage before. The build works on two cores: the consent log is read,
 numbered and resolved on one while the customers and lists are read and the contacts normalized
 on the other, which then takes consent slices too; the holdings go to whichever core is free
-first; channels are decided two at a time ("before evaluating rules: X" is when the build starts
-waiting for channel X).
+first. "before evaluating rules: email, sms, ..." starts the one pass of every channel's rules
+(channels share the workers), and each "before stage: CODE" starts a cross-channel stage
+(control group, duplicates) that runs once every channel's pass is done.
 """
 from __future__ import annotations
 

@@ -1125,3 +1125,23 @@ def test_all_reasons_texts_are_the_codes_of_a_mask_in_table_order_as_text_or_enu
     assert sorted(enumeration.categories.to_list()) == sorted(set(expected))
     as_enum = reasons_text(masks, enumeration)
     assert as_enum.dtype == enumeration and as_enum.cast(pl.String).to_list() == expected
+
+
+def test_all_reasons_texts_are_found_for_masks_with_the_highest_bit_of_the_32():
+    from audiencecli.rules import REASON_BITS, REASONS_MASK, reasons_text
+
+    codes, bits = list(REASON_BITS), list(REASON_BITS.values())
+    high = 1 << 31  # no code has it today; a mask this large must still find its text
+    masks = pl.Series([bits[-1] | high, bits[0], bits[0] | bits[-1] | high, None], dtype=REASONS_MASK)
+    assert reasons_text(masks).to_list() == [codes[-1], codes[0], f"{codes[0]};{codes[-1]}", None]
+
+
+def test_every_column_a_rule_reads_is_a_fact_of_the_registry():
+    from audiencecli.facts import FACTS, _ANY_CAMPAIGN
+    from audiencecli.rules import RULES, legal_basis
+
+    known = {fact.name for fact in FACTS}
+    for rule in RULES:
+        for expression in (rule.excludes(_ANY_CAMPAIGN), rule.detail(_ANY_CAMPAIGN), rule.fails(_ANY_CAMPAIGN)):
+            assert set(expression.meta.root_names()) <= known, rule.code
+    assert set(legal_basis(_ANY_CAMPAIGN).meta.root_names()) <= known

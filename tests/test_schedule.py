@@ -59,3 +59,54 @@ def test_help_returns_at_once_when_no_item_is_left():
     assert shared.results() == [1]
     shared.help()
     assert shared.results() == [1]
+
+
+@pytest.mark.parametrize("configured, expected", [("3", 3), (" 1 ", 1)])
+def test_audience_workers_sets_the_number_of_workers(monkeypatch, configured, expected):
+    from audiencecli.schedule import workers
+
+    monkeypatch.setenv("AUDIENCE_WORKERS", configured)
+    assert workers() == expected
+
+
+@pytest.mark.parametrize("configured", ["", "0", "-2", "two", "1.5"])
+def test_without_a_usable_audience_workers_the_machine_decides(monkeypatch, configured):
+    import os
+
+    from audiencecli.schedule import workers
+
+    monkeypatch.setenv("AUDIENCE_WORKERS", configured)
+    assert workers() == max(os.cpu_count() or 1, 1)
+
+
+@pytest.mark.parametrize("count", ["1", "4"])
+def test_together_gives_the_results_in_the_jobs_order(monkeypatch, count):
+    from audiencecli.schedule import together
+
+    monkeypatch.setenv("AUDIENCE_WORKERS", count)
+    assert together([lambda i=i: i * i for i in range(7)]) == [i * i for i in range(7)]
+
+
+def test_one_worker_runs_the_jobs_in_turn_on_the_calling_thread(monkeypatch):
+    from audiencecli.schedule import together
+
+    monkeypatch.setenv("AUDIENCE_WORKERS", "1")
+    threads = together([lambda: threading.current_thread() for _ in range(3)])
+    assert threads == [threading.current_thread()] * 3
+
+
+def test_an_error_in_a_job_is_raised_and_later_jobs_do_not_start(monkeypatch):
+    from audiencecli.schedule import together
+
+    monkeypatch.setenv("AUDIENCE_WORKERS", "1")
+    started = []
+
+    def job(i: int) -> int:
+        started.append(i)
+        if i == 1:
+            raise ValueError("job 1 failed")
+        return i
+
+    with pytest.raises(ValueError, match="job 1"):
+        together([lambda i=i: job(i) for i in range(4)])
+    assert started == [0, 1]

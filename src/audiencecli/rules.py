@@ -240,14 +240,17 @@ def reasons_type(reasons: pl.Series) -> pl.Enum:
 
 
 def reasons_text(reasons: pl.Series, dtype: pl.DataType = pl.String) -> pl.Series:
-    """`all_reasons` from the bit masks: codes in table order joined with `;`, as `dtype` (text,
-    or a reasons_type holding them all). Made once per distinct mask, of which there are few,
-    and put in place by the mask's place among them."""
+    """`all_reasons` from the bit masks (a null stays null): codes in table order joined with `;`,
+    as `dtype` (text, or a reasons_type holding them all). Made once per distinct mask, of which
+    there are few, and put in place by the mask's place among them."""
     masks = reasons.unique().drop_nulls().sort()
     texts = pl.Series([_reasons_of(mask) for mask in masks.to_list()], dtype=dtype)
     if texts.is_empty():
         return pl.repeat(None, reasons.len(), dtype=dtype, eager=True).alias("all_reasons")
-    return texts.gather(masks.search_sorted(reasons, side="left")).alias("all_reasons")
+    places = masks.search_sorted(reasons, side="left")
+    if reasons.null_count():
+        places = pl.select(pl.when(reasons.is_not_null()).then(places)).to_series()
+    return texts.gather(places).alias("all_reasons")
 
 
 def legal_basis(campaign: Campaign, channel: str | None = None) -> pl.Expr:
