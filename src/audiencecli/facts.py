@@ -143,7 +143,7 @@ CHANNEL_FACT_INPUTS = tuple(c for c in _read_by(CHANNEL_FACTS) if c not in {f.na
 KEY_PARTS = ("first_name", "last_name", "street_address", "postal_code")
 # Columns of a few distinct values, kept categorical: 4 bytes a customer instead of a 16-byte string.
 FEW_VALUES = ("customer_type", "country", "language", "business_role")
-POST_KEY_PARTS = ("street_address", "postal_code", "last_name")  # R10's postal address
+POST_KEY_PARTS = ("street_address", "postal_code", "last_name")  # duplicate_contact's postal address
 REPEATED_KEY_PARTS = ("first_name", "last_name", "postal_code")  # few distinct values (see key_part_values)
 
 
@@ -246,7 +246,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
     the customers per key type, however many lists there are. A match is carried as the number
     of its text (numbered in text order), and made text once per distinct evidence. A row given
     twice is matched twice: `_evidence` keeps each match once, cheaper than making the keys
-    distinct first (at 10M customers 5.4 -> 4.4 s).
+    distinct first.
     """
     specs = [spec for spec in config.applying_lists() if spec.name in lists]
     # Match texts (`name (key type)`) numbered in text order, so that sorting numbers sorts texts.
@@ -333,8 +333,8 @@ def number_consents(consents: pl.DataFrame, customer_ids: pl.Series) -> pl.DataF
 
     `customer_ids` are the customers' ids in customer order, which is sorted and without duplicates
     (load_customers): a customer's number is its place, found by binary search. A log lists a
-    customer's events together, so only the first event of each run of one id is looked up (at
-    10M customers, one thread: 2.3 s instead of a hash join's 6.0 s)."""
+    customer's events together, so only the first event of each run of one id is looked up
+    (much cheaper than a hash join)."""
     if customer_ids.is_empty():
         return consents.with_columns(cix=pl.lit(None, pl.UInt32))
     ids = consents.get_column("customer_id")
@@ -405,9 +405,8 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
 def _in_customer_order(parts: list[pl.DataFrame], customers: int) -> pl.DataFrame:
     """The parts' columns (but cix) with one row per customer in customer order, null where a part
     has no row of the customer. Each part has at most one row per customer: its values are set
-    in place by cix, with no join (a hash join of 10M customers cost several times as much), each
-    column into one of nulls (gathering every column by each customer's row took 1.5x as long:
-    one channel's resolved consents at 10M customers 0.33-0.43 -> 0.21-0.26 CPU-s)."""
+    in place by cix, with no join (a hash join costs several times as much), each column into
+    one of nulls (cheaper than gathering every column by each customer's row)."""
     columns = []
     for part in parts:
         cix = part.get_column("cix")

@@ -10,7 +10,7 @@ import polars_hash  # noqa: F401  (registers the `chash` namespace: native SHA-2
 # Full Unicode case folding = lower-casing plus these replacements (ß → ss, ς → σ, …), computed
 # from Python's own `str.casefold` so the vectorized key equals the contract's definition.
 # All of them lie in the Basic Multilingual Plane (a test checks the whole of Unicode), so only
-# that is scanned at import: a scan of all 1.1M code points took 0.6 s of every command's start.
+# that is scanned at import: a scan of all 1.1M code points slowed every command's start.
 CASEFOLD_SCAN_END = 0x10000
 
 
@@ -32,8 +32,7 @@ EMAIL_VALID = (
 def by_distinct(values: pl.Series, **made: pl.Expr) -> list[pl.Series]:
     """Columns `made` of a column of few distinct values (expressions of `v`, its value), each
     worked out once per distinct value and put in place by the row's value; a missing value
-    makes missing ones. Per row this costs a hash and a gather, not the expressions (reading 10M
-    customers, four such columns: 9.4 -> 8.1 CPU-s, 4 alternated runs)."""
+    makes missing ones. Per row this costs a hash and a gather, not the expressions."""
     codes = values.cast(pl.Categorical(pl.Categories.random()))  # categories of its own: codes 0, 1, ...
     distinct = codes.unique().drop_nulls()
     table = distinct.cast(pl.String).to_frame("v").select(**made)
@@ -90,7 +89,7 @@ def _by_path(values: pl.Series, plain: pl.Expr, fast: pl.Expr, general: pl.Expr)
 
 def email_values(values: pl.Series) -> pl.Series:
     """`email` on a column; NFC normalization only where a value is not plain ASCII: one byte per
-    character (at 10M customers 0.08 CPU-s to tell, where a pattern took 0.62)."""
+    character, much cheaper to tell than with a pattern."""
     value = pl.col("v")
     plain_ascii = value.str.len_bytes() == value.str.len_chars()
     return _by_path(values, plain_ascii, _blank_to_null(value.str.strip_chars().str.to_lowercase()), email(value))
@@ -99,8 +98,7 @@ def email_values(values: pl.Series) -> pl.Series:
 def key_part_values(values: pl.Series, *, repeated: bool = False) -> pl.Series:
     """`key_part` on a column: plain lower-casing where the value is plainly spelled. `repeated`:
     a column whose values repeat (first and last names, postal codes), worked out once per
-    distinct value instead (at 10M customers, last names 0.65-0.72 -> 0.32 CPU-s, postal
-    codes 0.53-0.57 -> 0.39-0.45; streets, mostly distinct, would take 8x as long)."""
+    distinct value instead (not the streets: mostly distinct, they would take longer)."""
     if repeated:
         return by_distinct(values, v=key_part(pl.col("v")))[0].alias(values.name)
     value = pl.col("v")
@@ -119,9 +117,8 @@ def join_key(parts: list[pl.Expr]) -> pl.Expr:
     return pl.concat_str(parts, separator=",")
 
 
-# Why a channel's contact point cannot be used (R5 "missing", R6 the others): an enumeration, so that
-# a channel's problem column is a byte per customer, not a text (at 10M customers making and
-# comparing the texts took 0.42 s a channel, the enumeration 0.01 s).
+# Why a channel's contact point cannot be used ("missing" for missing_contact, the others for
+# invalid_contact): an enumeration, so that a channel's problem column is a byte per customer.
 CONTACT_PROBLEM_TYPE = pl.Enum([
     "missing",
     "email address syntax is not valid",
@@ -157,7 +154,7 @@ def sha256_hex(expr: pl.Expr) -> pl.Expr:
 
 
 def holdout_bucket(campaign_name: str, customer_id: pl.Expr) -> pl.Expr:
-    """R11's bucket in [0, 100): int(sha256(name + ":" + id)[:16], 16) / 2**64 * 100.
+    """control_group's bucket in [0, 100): int(sha256(name + ":" + id)[:16], 16) / 2**64 * 100.
 
     The 64-bit integer converts to the same double as Python's `int / 2**64` (both round to
     nearest, and dividing by a power of two is exact), so the bucket equals the contract's formula.

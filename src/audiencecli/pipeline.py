@@ -99,7 +99,7 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
             lo, hi = cix.search_sorted(start, side="left"), cix.search_sorted(end, side="left")
             parts.append(excluded.slice(lo, hi - lo).with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
         # Each part is in customer order and the parts in channel order: a stable sort by customer
-        # alone puts the rows in order (at 10M customers 0.44 CPU-s instead of 0.75 for both keys).
+        # alone puts the rows in order, cheaper than sorting by both keys.
         chunk = pl.concat(parts).sort("cix", maintain_order=True)
         yield chunk.select(
             customer_id=ids.gather(chunk.get_column("cix")),
@@ -143,7 +143,7 @@ def summarize(config: Config, inputs: Inputs, decided: dict[str, ChannelDecision
 
 def _ordered_counts(values: pl.Series, order: tuple[str, ...]) -> dict[str, int]:
     """How often each of `order` occurs (those that do), in that order. One comparison per value
-    and key of the enumeration: at 10M rows ~20x faster than value_counts, which hashes."""
+    and key of the enumeration: much faster than value_counts, which hashes."""
     counts = values.to_frame("value").select((pl.col("value") == key).sum().alias(key) for key in order)
     return {key: int(total) for key, total in counts.row(0, named=True).items() if total}
 

@@ -321,12 +321,12 @@ def _customers(lo: int, hi: int, seed: int, width: int, pools: Pools) -> pl.Data
         _email_style=r.weighted("emailstyle", [2, 68, 26, 4]),
         _domain=r.choice("domain", DOMAINS, [40, 30, 18, 12]),
     )
-    # households: ~4 % share the previous customer's last name and address (R10 on post)
+    # households: ~4 % share the previous customer's last name and address (duplicate_contact on post)
     household = r.unif("household") < 0.04
     df = df.with_columns(_from_previous(household, c) for c in
                          ("last_name", "_last_ascii", "street_address", "postal_code", "city", "country"))
     df = df.with_columns(email=_email(r))
-    # ~3 % share the previous customer's e-mail, ~7 % the phone (R10 on email, sms and phone)
+    # ~3 % share the previous customer's e-mail, ~7 % the phone (duplicate_contact on email, sms and phone)
     df = df.with_columns(_from_previous(r.unif("emailshare") < 0.03, "email"),
                          *(_from_previous(r.unif("phoneshare") < 0.07, c) for c in ("_pk", "_pa", "_ps")))
     df = df.with_columns(phone=_customer_phone(r), **_incomplete_address(r), **_profile(r, pools))

@@ -87,7 +87,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
 
 
 def data_quality(contacts: pl.DataFrame) -> dict[str, dict[str, int]]:
-    """Missing / invalid / valid per contact field, as R5 and R6 would see them."""
+    """Missing / invalid / valid per contact field, as missing_contact and invalid_contact would see them."""
     row = contacts.select(
         email_missing=pl.col("email_norm").is_null().sum(),
         email_invalid=(pl.col("email_norm").is_not_null() & ~pl.col("email_valid")).sum(),

@@ -23,8 +23,8 @@ HOLDING_PARSED = ("start_date", "end_date", "product_group")
 
 def load_holdings(spec: FileSpec, problems: ProblemLog, keep: pl.Expr | None = None) -> Loaded | None:
     """The holdings, parsed and checked a slice at a time. With `keep`, only the rows where it holds
-    are kept (the build keeps the campaign's active holdings: all 20M rows of 10M customers took
-    ~2 GB); `rows` counts every row."""
+    are kept (the build keeps the campaign's active holdings: all of them would take gigabytes
+    at 10M customers); `rows` counts every row."""
     tables = read_table_slices(spec, HOLDING_COLUMNS, problems, SLICE_ROWS, trimmed_by_parser=HOLDING_PARSED)
     first = next(tables) if tables is not None else None
     if first is None or not require_columns(first, HOLDING_REQUIRED, problems):
