@@ -18,8 +18,9 @@ CHECK_RUN = REPO.parent / "shared" / "tools" / "check-run"
 CUSTOMER_HEADER = [
     "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
     "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
-    "paperless", "business_role",
+    "paperless", "business_role", "address_protected",
 ]
+HISTORY_HEADER = ["customer_id", "channel", "purpose", "sent_at", "campaign"]
 
 
 def customer(customer_id: str, **fields) -> dict:
@@ -75,6 +76,9 @@ class Campaign:
     lists: list[dict] = field(default_factory=list)  # each: {"name", "kind", "rows", ...config keys}
     campaign: dict = field(default_factory=dict)
     output: dict = field(default_factory=dict)
+    history: list[dict] | None = None  # contact_history rows (see `sent`)
+    pressure: list[dict] = field(default_factory=list)  # each: the keys of one [[pressure]] cap
+    arbitration: list[str] | None = None  # [arbitration].order
 
     def write(self) -> Path:
         write_csv(self.root / "customers.csv", self.customers, CUSTOMER_HEADER)
@@ -91,6 +95,13 @@ class Campaign:
             write_csv(self.root / "holdings.csv", self.holdings,
                       ["customer_id", "product_group", "start_date", "end_date"])
             lines.append('holdings = "holdings.csv"')
+        if self.history is not None:
+            write_csv(self.root / "history.csv", self.history, HISTORY_HEADER)
+            lines.append('contact_history = "history.csv"')
+        for cap in self.pressure:
+            lines += ["", "[[pressure]]"] + [f"{k} = {toml_value(v)}" for k, v in cap.items()]
+        if self.arbitration is not None:
+            lines += ["", "[arbitration]", f"order = {toml_value(self.arbitration)}"]
         for spec in self.lists:
             spec = dict(spec)
             rows = spec.pop("rows", [])
@@ -147,6 +158,12 @@ def consent(customer_id: str, channel: str = "all", purpose: str = "all", status
     """One consent event row."""
     return {"customer_id": customer_id, "channel": channel, "purpose": purpose, "status": status,
             "recorded_at": at, "source": source}
+
+
+def sent(customer_id: str, at: str, channel: str = "email", purpose: str = "marketing",
+         campaign: str = "earlier-campaign") -> dict:
+    """One contact_history row."""
+    return {"customer_id": customer_id, "channel": channel, "purpose": purpose, "sent_at": at, "campaign": campaign}
 
 
 def build(campaign: Campaign, *args: str) -> Run:

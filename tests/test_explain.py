@@ -60,7 +60,8 @@ def test_explain_shows_every_rule_with_its_verdict_and_the_deciding_consent_even
     email = next(c for c in data["channels"] if c["channel"] == "email")
     assert email["outcome"] == "excluded" and email["reason_code"] == "customer_denied"
     assert [c["number"] for c in email["checks"]] == [
-        "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R8", "R8", "R8", "R9", "R10", "R11"]
+        "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R10", "R10", "R10", "R11", "R12", "R13", "R14",
+        "R15"]
     denied = next(c for c in email["checks"] if c["code"] == "customer_denied")
     assert denied["status"] == FAIL and "2026-11-02T09:30:00+02:00" in denied["detail"]
     assert email["evidence"]["consent"]["source"] == "unsubscribe_link"
@@ -83,7 +84,7 @@ def test_explain_tree_in_the_terminal(campaign):
     config = campaign.write()
     result = CliRunner().invoke(app, ["explain", str(config), "C1", "--quiet"])
     assert result.exit_code == 0, result.stderr
-    for text in ("C1", "email", "sms", "phone", "post", "social", "R1 segment_not_targeted", "R11 control_group"):
+    for text in ("C1", "email", "sms", "phone", "post", "social", "R1 segment_not_targeted", "R13 control_group"):
         assert text in result.stdout
 
 

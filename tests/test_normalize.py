@@ -183,7 +183,8 @@ def test_name_address_match_through_post_key_and_first_name_equals_the_definitio
 
     customers = frame(customer_rows).with_columns(
         customer_id=pl.format("C{}", pl.int_range(pl.len()) + 10), customer_type=pl.lit("private"),
-        country=pl.lit("FI"), deceased_date=pl.lit(None, pl.Date), paperless=pl.lit(False),
+        country=pl.lit("FI"), deceased_date=pl.lit(None, pl.Date), birth_date=pl.lit(None, pl.Date),
+        paperless=pl.lit(False), address_protected=pl.lit(False),
         **{c: pl.lit(None, pl.String) for c in ("company_name", "email", "phone", "city", "language", "business_role")},
     )
     contacts = facts.contact_frame(customers)

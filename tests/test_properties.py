@@ -22,7 +22,8 @@ from conftest import Campaign
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
 AS_OF = "2026-12-01"  # a date: the end of that day, Europe/Helsinki
-PASSES_R1_TO_R9 = (None, "duplicate_contact", "control_group")  # sendable, or excluded only by R10/R11
+# sendable, or excluded only by a stage after the one pass (control group, arbitration, duplicates)
+PASSES_THE_RULES = (None, "duplicate_contact", "control_group", "channel_arbitration")
 LIST_HEADER = ["customer_id", "email", "phone", "first_name", "last_name", "street_address", "postal_code",
                "channel"]
 LISTS = {  # name → (kind, channels a row may name, extra config)
@@ -65,6 +66,8 @@ def customers(draw, customer_ids: list[str]) -> list[dict]:
             "deceased_date": draw(st.sampled_from([""] * 8 + ["2020-01-01", "2026-12-01", "2026-12-02"])),
             "paperless": draw(st.sampled_from(["", "true", "no"])),
             "business_role": draw(st.sampled_from(["", "ceo", "hr", "CFO"])),
+            "birth_date": draw(st.sampled_from([""] * 4 + ["1980-05-05", "2012-12-02", "2011-12-01", "29.2.2008"])),
+            "address_protected": draw(st.sampled_from([""] * 6 + ["true", "ei"])),
         })
     return rows
 
@@ -92,6 +95,30 @@ def holdings(customer_ids: list[str]):
     }), max_size=6)
 
 
+SENT = ("2026-11-01T23:59:59.999999", "2026-11-02T00:00:00", "2026-11-20T10:00:00+02:00", "2026-09-15 12:00",
+        "1.12.2026 23.59", "2026-12-02T00:00:00", "2025-01-01T10:00:00")
+
+
+def history_rows(customer_ids: list[str], min_size: int = 0, max_size: int = 10):
+    """Contact history rows; an id outside the customers now and then."""
+    return st.lists(st.fixed_dictionaries({
+        "customer_id": st.sampled_from([*customer_ids, "X98"]),
+        "channel": st.sampled_from(CHANNELS),
+        "purpose": st.sampled_from(["marketing", "marketing", "service", "survey", "contract", "legal"]),
+        "sent_at": st.sampled_from(SENT),
+        "campaign": st.sampled_from(["test-campaign", "other", ""]),
+    }), min_size=min_size, max_size=max_size)
+
+
+caps = st.lists(st.fixed_dictionaries({
+    "max_contacts": st.integers(1, 3),
+    "window_days": st.sampled_from([1, 30, 90]),
+    "channels": st.lists(st.sampled_from(CHANNELS), min_size=1, unique=True),
+    "purposes": st.lists(st.sampled_from(["marketing", "service", "survey"]), min_size=1, unique=True),
+    "same_campaign": st.booleans(),
+}), max_size=3).map(lambda found: [{"name": f"cap{i}", **cap} for i, cap in enumerate(found)])
+
+
 def list_row(customer_ids: list[str], row_channels: tuple[str, ...]):
     """One suppression row, keyed by one key; sometimes limited to one channel."""
     channel = st.sampled_from(["", "", *row_channels])
@@ -113,6 +140,9 @@ class DataSet:
     holdings: list[dict]
     lists: dict[str, list[dict]]
     settings: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    caps: list[dict] = field(default_factory=list)
+    arbitration: list[str] | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -123,14 +153,22 @@ class DataSet:
         campaign.campaign = {"as_of": AS_OF, **self.settings}
         campaign.lists = [{"name": name, "kind": kind, "rows": self.lists[name], "header": LIST_HEADER, **extra}
                           for name, (kind, _, extra) in LISTS.items()]
+        if self.caps:
+            campaign.history, campaign.pressure = self.history, self.caps
+        campaign.arbitration = self.arbitration
         return campaign
 
 
 @st.composite
 def data_sets(draw, purposes=("marketing", "marketing", "service", "survey", "contract", "legal"),
-              holdout: bool = False) -> DataSet:
+              holdout: bool = False, pressure: bool = False) -> DataSet:
     customer_ids = draw(ids)
+    channels = draw(st.lists(st.sampled_from(CHANNELS), min_size=1, unique=True))
     return DataSet(
+        history=draw(history_rows(customer_ids)) if pressure else [],
+        caps=draw(caps.filter(bool)) if pressure else [],
+        arbitration=draw(st.none() | st.permutations(channels).flatmap(
+            lambda order: st.integers(1, len(order)).map(lambda k: list(order[:k])))) if pressure else None,
         customers=draw(customers(customer_ids)),
         consents=draw(events(customer_ids)),
         holdings=draw(holdings(customer_ids)),
@@ -138,7 +176,8 @@ def data_sets(draw, purposes=("marketing", "marketing", "service", "survey", "co
                for name, (_, row_channels, _) in LISTS.items()},
         settings={
             "purpose": draw(st.sampled_from(purposes)),
-            "channels": draw(st.lists(st.sampled_from(CHANNELS), min_size=1, unique=True)),
+            "channels": channels,
+            "minimum_age": draw(st.sampled_from([0, 15, 18])),
             "segments": draw(st.sampled_from([["private", "business"]] * 3 + [["private"], ["business"]])),
             "business_roles": draw(st.sampled_from([[], ["ceo"], ["ceo", "cfo"]])),
             "product_group": draw(st.sampled_from([None, "pension"])),
@@ -170,7 +209,7 @@ def sendable(result: BuildResult) -> set[tuple[str, str]]:
 
 
 def passing_r1_to_r9(result: BuildResult) -> set[tuple[str, str]]:
-    return {key for key, reason in outcomes(result).items() if reason in PASSES_R1_TO_R9}
+    return {key for key, reason in outcomes(result).items() if reason in PASSES_THE_RULES}
 
 
 def tables(result: BuildResult) -> dict:
@@ -197,7 +236,7 @@ FEW = settings(max_examples=15, deadline=None)
 # --- conservation ----------------------------------------------------------------------------
 
 @settings(max_examples=30, deadline=None)
-@given(data_sets(holdout=False) | data_sets(holdout=True))
+@given(data_sets(holdout=False) | data_sets(holdout=True) | data_sets(pressure=True))
 def test_every_customer_is_decided_exactly_once_on_every_campaign_channel(data):
     result = run(data)
     rows = [(c, ch) for ch, t in result.channel_tables.items() for c in t.get_column("customer_id")]
@@ -312,7 +351,7 @@ def test_holdout_is_the_same_customers_on_every_channel(data):
     name = "test-campaign"
     for (customer_id, channel), reason in outcomes(held).items():
         in_holdout = bucket(name, customer_id) < data.settings["holdout_percent"]
-        would_send = outcomes(without)[customer_id, channel] in PASSES_R1_TO_R9
+        would_send = outcomes(without)[customer_id, channel] in PASSES_THE_RULES
         assert (reason == "control_group") == (in_holdout and would_send), (customer_id, channel)
 
 
@@ -328,3 +367,39 @@ def test_holdout_only_grows_with_holdout_percent(data, other):
 
     assert control(smaller) <= control(larger)
     assert passing_r1_to_r9(smaller) == passing_r1_to_r9(larger)
+
+
+# --- contact pressure and arbitration ---------------------------------------------------------
+
+@FEW
+@given(st.data())
+def test_adding_history_rows_never_makes_anyone_sendable(draw):
+    """Only a stage can hand a send on: the duplicate of one now capped may become the one kept, and
+    a customer capped on an earlier channel of arbitration's order gets the next one instead."""
+    data = draw.draw(data_sets(pressure=True))
+    more = replace(data, history=data.history + draw.draw(history_rows(data.ids, min_size=1, max_size=4)))
+    before, after = run(data), run(more)
+    reasons = outcomes(before)
+    newly = sendable(after) - sendable(before)
+    assert all(reasons[key] in ("duplicate_contact", "channel_arbitration") for key in newly), sorted(newly)
+    assert passing_r1_to_r9(after) <= passing_r1_to_r9(before)
+
+
+@FEW
+@given(data_sets(pressure=True))
+def test_after_arbitration_a_customer_is_sendable_on_at_most_one_channel_of_order(data):
+    assume(data.arbitration)
+    per_customer: dict[str, int] = {}
+    for customer_id, channel in sendable(run(data)):
+        if channel in data.arbitration:
+            per_customer[customer_id] = per_customer.get(customer_id, 0) + 1
+    assert all(count == 1 for count in per_customer.values())
+
+
+@FEW
+@given(st.data())
+def test_contract_and_legal_letters_do_not_change_when_history_or_caps_change(draw):
+    data = draw.draw(data_sets(purposes=("contract", "legal"), pressure=True))
+    changed = replace(data, history=draw.draw(history_rows(data.ids)),
+                      caps=[{**cap, "max_contacts": 1, "window_days": 3650} for cap in data.caps])
+    assert tables(run(changed)) == tables(run(data))

@@ -37,12 +37,14 @@ KIND_DEFAULT_MAX_AGE = {"internal": None, "robinson": 30, "telemarketing": 30, "
 KINDS_NEEDING_LIST_DATE = ("robinson", "telemarketing")
 
 ALLOWED_KEYS = {
-    "": {"campaign", "inputs", "suppressions", "output"},
+    "": {"campaign", "inputs", "suppressions", "pressure", "arbitration", "output"},
     "campaign": {
         "name", "purpose", "product_group", "channels", "segments", "business_roles",
-        "as_of", "holdout_percent", "dedupe",
+        "as_of", "holdout_percent", "dedupe", "minimum_age",
     },
-    "inputs": {"customers", "consents", "holdings"},
+    "inputs": {"customers", "consents", "holdings", "contact_history"},
+    "pressure": {"name", "max_contacts", "window_days", "channels", "purposes", "same_campaign"},
+    "arbitration": {"order"},
     "suppressions": {"name", "kind", "path", "list_date", "channels", "purposes", "max_age_days"},
     "output": {"dir", "format"},
     "path entry": {"path", "encoding"},
@@ -80,6 +82,23 @@ class SuppressionList:
 
 
 @dataclass(frozen=True)
+class PressureCap:
+    """A contact-pressure cap: at most `max_contacts` contacts within `window_days`, counted over
+    the contact history's rows of its channels and purposes (of this campaign only, with
+    `same_campaign`)."""
+
+    name: str
+    max_contacts: int
+    window_days: int
+    channels: tuple[str, ...]
+    purposes: tuple[str, ...]
+    same_campaign: bool
+
+    def applies_to(self, purpose: str, channel: str) -> bool:
+        return purpose in self.purposes and channel in self.channels
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a build needs to know, resolved and checked."""
 
@@ -101,6 +120,17 @@ class Config:
     output_dir: Path
     output_format: str
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    minimum_age: int = 15
+    contact_history: FileSpec | None = None
+    pressure: tuple[PressureCap, ...] = ()
+    # [arbitration].order: the campaign channels arbitrated, most preferred first; () without it.
+    arbitration: tuple[str, ...] = ()
+
+    def applying_caps(self, channel: str) -> tuple[PressureCap, ...]:
+        """The caps that count on this campaign channel (contract and legal are never capped)."""
+        if self.purpose not in LIST_PURPOSES:
+            return ()
+        return tuple(cap for cap in self.pressure if cap.applies_to(self.purpose, channel))
 
     @property
     def as_of_date(self) -> dt.date:
@@ -130,11 +160,13 @@ class Config:
                 "as_of": self.as_of.isoformat(),
                 "holdout_percent": self.holdout_percent,
                 "dedupe": self.dedupe,
+                "minimum_age": self.minimum_age,
             },
             "inputs": {
                 "customers": file_entry(self.customers),
                 "consents": file_entry(self.consents),
                 "holdings": file_entry(self.holdings),
+                "contact_history": file_entry(self.contact_history),
             },
             "suppressions": [
                 {
@@ -150,6 +182,13 @@ class Config:
                 }
                 for s in self.suppressions
             ],
+            "pressure": [
+                {"name": cap.name, "max_contacts": cap.max_contacts, "window_days": cap.window_days,
+                 "channels": list(cap.channels), "purposes": list(cap.purposes),
+                 "same_campaign": cap.same_campaign}
+                for cap in self.pressure
+            ],
+            "arbitration": {"order": list(self.arbitration)} if self.arbitration else None,
             "output": {"dir": str(self.output_dir), "format": self.output_format},
         }
 
@@ -327,21 +366,29 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
     if not isinstance(dedupe, bool):
         check.fail("campaign.dedupe", f"must be true or false ({dedupe!r})")
         dedupe = True
+    minimum_age = campaign.get("minimum_age", 15)
+    if isinstance(minimum_age, bool) or not isinstance(minimum_age, int) or not 0 <= minimum_age <= 120:
+        check.fail("campaign.minimum_age", f"must be a whole number of years from 0 to 120 ({minimum_age!r})")
+        minimum_age = 15
 
     inputs = data.get("inputs", {})
     if "inputs" not in data:
         check.fail("inputs", "required table is missing")
     check.unknown_keys(inputs, "inputs", "inputs")
     files: dict[str, FileSpec | None] = {}
-    for key in ("customers", "consents", "holdings"):
+    for key in ("customers", "consents", "holdings", "contact_history"):
         if key in inputs:
             files[key] = check.file_spec(inputs[key], f"inputs.{key}", base)
         else:
             files[key] = None
-            if key != "holdings":
+            if key in ("customers", "consents"):
                 check.fail(f"inputs.{key}", "required")
 
     suppressions = _load_suppressions(data.get("suppressions", []), check, base)
+    pressure = _load_pressure(data.get("pressure", []), check)
+    if pressure and "contact_history" not in inputs:
+        check.fail("inputs.contact_history", "required when [[pressure]] caps are given (they count its rows)")
+    arbitration = _load_arbitration(data.get("arbitration"), check, channels or ())
 
     output = data.get("output", {})
     check.unknown_keys(output, "output", "output")
@@ -380,7 +427,89 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
         output_dir=output_dir,
         output_format=out_format,
         raw=data,
+        minimum_age=minimum_age,
+        contact_history=files["contact_history"],
+        pressure=pressure,
+        arbitration=arbitration,
     )
+
+
+def _whole_number(entry: dict, key: str, label: str, check: _Checker, *, required: bool, default: int,
+                  minimum: int) -> int:
+    if key not in entry:
+        if required:
+            check.fail(f"{label}.{key}", f"required; a whole number, {minimum} or more")
+        return default
+    value = entry[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        check.fail(f"{label}.{key}", f"must be a whole number, {minimum} or more ({value!r})")
+        return default
+    return value
+
+
+def _load_pressure(entries: Any, check: _Checker) -> tuple[PressureCap, ...]:
+    if not isinstance(entries, list):
+        check.fail("pressure", "must be an array of tables ([[pressure]])")
+        return ()
+    caps: list[PressureCap] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        label = f"pressure[{index}]"
+        if not isinstance(entry, dict):
+            check.fail(label, "must be a table")
+            continue
+        check.unknown_keys(entry, "pressure", label)
+        name = check.string(entry, "name", label, required=True, pattern=NAME_PATTERN)
+        if name is not None:
+            label = f"pressure[{name}]"
+            if name in seen:
+                check.fail(label, "name is used by another cap; names must be unique")
+            seen.add(name)
+        max_contacts = _whole_number(entry, "max_contacts", label, check, required=True, default=1, minimum=1)
+        window_days = _whole_number(entry, "window_days", label, check, required=True, default=1, minimum=1)
+        channels = check.choices(entry, "channels", label, CHANNELS, default=CHANNELS)
+        purposes_value = entry.get("purposes")
+        capped = [p for p in purposes_value if p in ("contract", "legal")] if isinstance(purposes_value, list) else []
+        if capped:
+            check.fail(f"{label}.purposes", f"{', '.join(map(repr, capped))}: contract and legal letters are never "
+                                            f"capped; allowed: {', '.join(LIST_PURPOSES)}")
+            purposes = None
+        else:
+            purposes = check.choices(entry, "purposes", label, LIST_PURPOSES, default=("marketing",))
+        same_campaign = entry.get("same_campaign", False)
+        if not isinstance(same_campaign, bool):
+            check.fail(f"{label}.same_campaign", f"must be true or false ({same_campaign!r})")
+            same_campaign = False
+        if name and channels and purposes:
+            caps.append(PressureCap(name=name, max_contacts=max_contacts, window_days=window_days,
+                                    channels=channels, purposes=purposes, same_campaign=same_campaign))
+    return tuple(caps)
+
+
+def _load_arbitration(table: Any, check: _Checker, campaign_channels: tuple[str, ...]) -> tuple[str, ...]:
+    """[arbitration].order in its own order (most preferred first), each a campaign channel, once."""
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        check.fail("arbitration", "must be a table")
+        return ()
+    check.unknown_keys(table, "arbitration", "arbitration")
+    order = table.get("order")
+    allowed = ", ".join(campaign_channels)
+    if order is None:
+        check.fail("arbitration.order", f"required; a list of campaign channels, most preferred first: {allowed}")
+        return ()
+    if not isinstance(order, list) or not all(isinstance(c, str) for c in order) or not order:
+        check.fail("arbitration.order", f"must be a non-empty list of campaign channels: {allowed}")
+        return ()
+    bad = [c for c in order if c not in campaign_channels]
+    if bad:
+        check.fail("arbitration.order", f"{', '.join(map(repr, bad))} not a campaign channel; allowed: {allowed}")
+        return ()
+    if len(set(order)) != len(order):
+        check.fail("arbitration.order", "names a channel twice")
+        return ()
+    return tuple(order)
 
 
 def _load_suppressions(entries: Any, check: _Checker, base: Path) -> tuple[SuppressionList, ...]:

@@ -160,7 +160,8 @@ def _helsinki_hours_to_utc(naive: pl.Series) -> pl.Series:
     offset changes only on whole hours, so the offset of an hour is that of its values.
 
     When the hours from the first to the last are no more than the values, each of them is looked
-    up and the column's offsets taken from that table by place (cheaper than a join); otherwise (an outlying year) the distinct hours are looked up and joined."""
+    up and the column's offsets taken from that table by place (cheaper than a join); otherwise
+    (an outlying year) the distinct hours are looked up and joined."""
     hour_us = 3_600_000_000
     hours = (naive.dt.epoch("us") // hour_us).alias("hour")
     first, last = hours.min(), hours.max()
@@ -173,6 +174,11 @@ def _helsinki_hours_to_utc(naive: pl.Series) -> pl.Series:
     offset = table.get_column("offset").gather(hours - first) if by_place \
         else hours.to_frame().join(table, on="hour", how="left", maintain_order="left").get_column("offset")
     return (naive.dt.epoch("us") + offset).cast(pl.Datetime("us", "UTC")).alias(naive.name)
+
+
+def helsinki_to_utc(naive: pl.Series) -> pl.Series:
+    """Naive Helsinki wall-clock times (microseconds) as UTC instants."""
+    return _helsinki_hours_to_utc(naive)
 
 
 def _helsinki_to_utc(naive: pl.Expr) -> pl.Expr:

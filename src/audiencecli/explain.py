@@ -17,9 +17,10 @@ from .config import HELSINKI, Config
 from .datetimes import HELSINKI_TIME_FORMAT
 from .engine import ENGINE
 from .errors import UsageError
-from .facts import KIND_ORDER, campaign_of, contact_frame, decision_frames, social_hashes
+from .datetimes import helsinki_time_text
+from .facts import KIND_ORDER, campaign_of, cap_counts, contact_frame, decision_frames, numbered_history, social_hashes
 from .inputs import Inputs
-from .rules import ONE_PASS_RULES, RULES, Rule
+from .rules import ONE_PASS_RULES, RULES, Rule, age_of
 from .stages import STAGES, decide
 
 FAIL, PASS, NOT_APPLICABLE, NOT_REACHED = "fail", "pass", "not applicable", "not reached"
@@ -88,8 +89,11 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
         *[rule.fails(campaign).alias(f"fail_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
         *[rule.detail(campaign).alias(f"why_{i}") for i, rule in enumerate(ONE_PASS_RULES)],
         consent_at_text=pl.col("consent_at").dt.convert_time_zone(str(HELSINKI)).dt.to_string(HELSINKI_TIME_FORMAT),
+        birth_date_text=pl.col("birth_date").dt.to_string("%Y-%m-%d"),
+        age=pl.when(pl.col("birth_date").is_not_null()).then(age_of(campaign)),
     ).join(chosen.select("cix", *sorted(set(CONTACT_EVIDENCE.values()) - {"email_sha256"}),
                          social_hashes()[0]), on="cix", how="left")
+    caps = _caps_of(config, inputs, ids, chosen_cix)
     order = {c: i for i, c in enumerate(config.channels)}
     as_of = config.as_of.astimezone(HELSINKI).isoformat()
     result: dict[str, Explanation] = {}
@@ -99,10 +103,30 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
         explanation = result.setdefault(row["customer_id"], Explanation(
             customer_id=row["customer_id"], campaign=config.name, purpose=config.purpose, as_of=as_of,
             channels=[]))
-        explanation.channels.append(_channel(row, config, campaign))
+        explanation.channels.append(_channel(row, config, campaign, caps.get(row["cix"], {})))
     for explanation in result.values():
         explanation.channels.sort(key=lambda c: order[c.channel])
+        if config.arbitration:
+            chosen_channel = next((c.channel for c in sorted(explanation.channels,
+                                                                 key=lambda c: config.arbitration.index(c.channel)
+                                                                 if c.channel in config.arbitration else 99)
+                                   if c.channel in config.arbitration and c.outcome == "sendable"), None)
+            for channel in explanation.channels:
+                if channel.channel in config.arbitration:
+                    channel.evidence["channel_chosen"] = chosen_channel
     return result
+
+
+def _caps_of(config: Config, inputs: Inputs, ids: pl.Series, chosen_cix: pl.Series) -> dict[int, dict[int, dict]]:
+    """Per chosen customer (cix) and cap (its index), the contacts the cap counts and the latest."""
+    if not config.pressure:
+        return {}
+    counts = cap_counts(config, numbered_history(inputs, ids)).filter(pl.col("cix").is_in(chosen_cix))
+    counts = counts.with_columns(latest=helsinki_time_text(counts.get_column("latest")))
+    found: dict[int, dict[int, dict]] = {}
+    for cix, cap, count, latest in counts.iter_rows():
+        found.setdefault(cix, {})[cap] = {"count": count, "latest_sent_at": latest}
+    return found
 
 
 CONTACT_EVIDENCE = {
@@ -113,7 +137,7 @@ CONTACT_EVIDENCE = {
 }
 
 
-def _channel(row: dict, config: Config, campaign) -> ChannelExplanation:
+def _channel(row: dict, config: Config, campaign, caps: dict[int, dict]) -> ChannelExplanation:
     channel = row["channel"]
     checks = []
     for i, rule in enumerate(ONE_PASS_RULES):
@@ -139,6 +163,14 @@ def _channel(row: dict, config: Config, campaign) -> ChannelExplanation:
         "lists": {kind: row[f"sup_{kind}"] for kind in KIND_ORDER if row[f"sup_{kind}"]},
         "active_holding_line": row["holding_line"],
         "business_contact_in_targeted_role": row["is_b2b"],
+        "birth_date": row["birth_date_text"],
+        "age": row["age"],
+        "address_protected": row["address_protected"],
+        "pressure": [
+            {"cap": cap.name, "count": caps.get(i, {}).get("count", 0), "max_contacts": cap.max_contacts,
+             "window_days": cap.window_days, "latest_sent_at": caps.get(i, {}).get("latest_sent_at")}
+            for i, cap in enumerate(config.pressure) if cap in config.applying_caps(channel)
+        ],
         **{key: row[column] for stage in STAGES for key, column in stage.evidence.items()},
     }
     if channel in CONTACT_EVIDENCE:
@@ -152,7 +184,7 @@ def _channel(row: dict, config: Config, campaign) -> ChannelExplanation:
 
 
 def _in_scope(rule: Rule, campaign, channel: str) -> bool:
-    return rule.applies(campaign) and channel in rule.channels
+    return rule.applies_on(campaign, channel)
 
 
 def _stage_check(stage, config: Config, channel: str, excluded_before: bool, row: dict) -> RuleCheck:

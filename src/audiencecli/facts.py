@@ -11,7 +11,7 @@ adds one Fact here, nothing else.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Callable, Literal
 
@@ -20,6 +20,7 @@ import polars as pl
 from . import normalize
 from .config import CHANNELS, Config, SuppressionList
 from .consent import CAMPAIGN_CHANNEL_TYPE, resolve_consents
+from .datetimes import helsinki_time_text
 from .engine import ENGINE
 from .inputs import Inputs, Progress, no_progress, release
 from .phones import normalize_phones
@@ -41,7 +42,7 @@ CHANNEL_COLUMNS = {
     "social": ("customer_id", "email_sha256", "phone_sha256", "legal_basis"),
 }
 
-Scope = Literal["customer", "channel", "consents", "lists"]
+Scope = Literal["customer", "channel", "consents", "lists", "history"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ FACTS: tuple[Fact, ...] = (
     Fact("customer_type", "customer", "private or business", _column("customer_type")),
     Fact("deceased_date", "customer", "the date of death, if any", _column("deceased_date")),
     Fact("paperless", "customer", "documents go to the web archive", _column("paperless")),
+    Fact("birth_date", "customer", "the date of birth, if known", _column("birth_date")),
+    Fact("address_protected", "customer", "a safety non-disclosure (turvakielto) is in force",
+         _column("address_protected")),
     Fact("is_b2b", "customer", "a business contact in one of the campaign's business_roles",
          lambda c, channel: (pl.col("customer_type").eq("business") & pl.col("business_role").is_in(c.business_roles))
          .fill_null(False)),
@@ -114,6 +118,8 @@ FACTS: tuple[Fact, ...] = (
     Fact("consent_channel", "consents", "the deciding event's own channel (the channel or all)"),
     Fact("consent_purpose", "consents", "the deciding event's own purpose (the purpose or all)"),
     *(Fact(f"sup_{kind}", "lists", f"the matched {kind} lists and key types, or null") for kind in KIND_ORDER),
+    Fact("pressure", "history", "the contact-pressure caps the customer has reached on the channel, each with "
+                                "its count, window and latest sent_at; null when none"),
 )
 CUSTOMER_FACTS = tuple(f for f in FACTS if f.scope == "customer")
 CHANNEL_FACTS = tuple(f for f in FACTS if f.scope == "channel")
@@ -356,8 +362,81 @@ def campaign_of(config: Config) -> Campaign:
     return Campaign(
         purpose=config.purpose, segments=config.segments, business_roles=config.business_roles,
         product_group=config.product_group, as_of_date=config.as_of_date,
-        holdout_percent=config.holdout_percent, dedupe=config.dedupe,
+        holdout_percent=config.holdout_percent, dedupe=config.dedupe, minimum_age=config.minimum_age,
+        capped_channels=tuple(c for c in config.channels if config.applying_caps(c)),
+        arbitration=config.arbitration,
     )
+
+
+def numbered_history(inputs: Inputs, customer_ids: pl.Series) -> pl.DataFrame | None:
+    """The contact history's rows (inside the widest window) with their customer number `cix`,
+    numbered once and kept so (null cix: an id not among the customers)."""
+    if inputs.history is None:
+        return None
+    loaded = inputs.history.loaded
+    if "cix" not in loaded.frame.columns:
+        inputs.history = replace(inputs.history, loaded=replace(loaded, frame=number_consents(loaded.frame,
+                                                                                              customer_ids)))
+    return inputs.history.loaded.frame
+
+
+CAP_COUNT_SCHEMA = {"cix": pl.UInt32, "cap": pl.UInt32, "count": pl.UInt32, "latest": pl.Datetime("us", "UTC")}
+
+
+def cap_counts(config: Config, history: pl.DataFrame | None) -> pl.DataFrame:
+    """Per customer and cap of config.pressure (`cap`: its index) that counts for the campaign,
+    the contacts it counts (contract section 10: its channels and purposes, this campaign's only
+    with same_campaign, as_of − window_days × 24 h < sent_at ≤ as_of) and the latest sent_at;
+    customers it counts none for have no row."""
+    parts = []
+    counting = {i for channel in config.channels for i, cap in enumerate(config.pressure)
+                if cap in config.applying_caps(channel)}
+    for i, cap in enumerate(config.pressure):
+        if history is None or i not in counting:
+            continue
+        since = config.as_of - dt.timedelta(days=cap.window_days)
+        rows = history.filter(
+            pl.col("cix").is_not_null(),
+            pl.col("channel").is_in(list(cap.channels)),
+            pl.col("purpose").is_in(list(cap.purposes)),
+            pl.col("sent_at") > pl.lit(since).dt.convert_time_zone("UTC"),
+            *([pl.col("campaign").eq_missing(config.name)] if cap.same_campaign else []),
+        )
+        parts.append(rows.group_by("cix").agg(count=pl.len(), latest=pl.col("sent_at").max())
+                     .with_columns(cap=pl.lit(i, pl.UInt32)))
+    if not parts:
+        return pl.DataFrame(schema=CAP_COUNT_SCHEMA)
+    return pl.concat(parts).select(*CAP_COUNT_SCHEMA).cast(CAP_COUNT_SCHEMA).sort("cix", "cap")
+
+
+def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
+    """cix, channel, pressure: for each customer and campaign channel where a cap that applies is
+    reached (count ≥ max_contacts), every such cap with its count, window and latest sent_at."""
+    parts = []
+    for channel in config.channels:
+        caps = [i for i, cap in enumerate(config.pressure) if cap in config.applying_caps(channel)]
+        if not caps:
+            continue
+        limit = {i: config.pressure[i].max_contacts for i in caps}
+        reached = counts.filter(pl.col("cap").is_in(caps)).filter(
+            pl.col("count") >= pl.col("cap").replace_strict(limit, return_dtype=pl.UInt32))
+        if reached.is_empty():
+            continue
+        names = {i: config.pressure[i].name for i in caps}
+        windows = {i: config.pressure[i].window_days for i in caps}
+        text = pl.format("cap {}: {} {} within {} days (max_contacts {}), latest sent_at {}",
+                         pl.col("cap").replace_strict(names, return_dtype=pl.String), pl.col("count"),
+                         pl.when(pl.col("count") == 1).then(pl.lit("contact")).otherwise(pl.lit("contacts")),
+                         pl.col("cap").replace_strict(windows, return_dtype=pl.Int64),
+                         pl.col("cap").replace_strict(limit, return_dtype=pl.UInt32),
+                         pl.col("latest").map_batches(helsinki_time_text, return_dtype=pl.String))
+        parts.append(reached.with_columns(text=text).group_by("cix", maintain_order=True)
+                     .agg(pl.col("text").str.join("; ").alias("pressure"))
+                     .with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
+    schema = {"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER}
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).select(*schema).cast(schema)
 
 
 def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, progress: Progress = no_progress,
@@ -389,11 +468,15 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
         _in_customer_order([holders], contacts.height),
     ], how="horizontal").with_columns(fact.made(campaign, "").alias(fact.name) for fact in CUSTOMER_FACTS) \
         .select("cix", *customer_facts, *(c for c in CHANNEL_FACT_INPUTS if c not in customer_facts))
+    history = numbered_history(inputs, numbers.get_column("customer_id"))
+    pressed = pressure_texts(config, cap_counts(config, history)) if config.pressure else \
+        pl.DataFrame(schema={"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER})
     consents_of, suppressed_of = _by_channel(resolved, config.channels), _by_channel(suppressed, config.channels)
-    del resolved, suppressed  # their parts per channel are copies
+    pressure_of = _by_channel(pressed, config.channels)
+    del resolved, suppressed, pressed  # their parts per channel are copies
     frames = {}
     for channel in config.channels:
-        joined = [consents_of[channel], *_by_kind(suppressed_of[channel])]
+        joined = [consents_of[channel], *_by_kind(suppressed_of[channel]), pressure_of[channel]]
         frames[channel] = pl.concat([
             base.lazy().select("cix", *customer_facts,
                                *(fact.made(campaign, channel).alias(fact.name) for fact in CHANNEL_FACTS)),

@@ -6,16 +6,17 @@ one read in `check_inputs`.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import polars as pl
 
 from . import schedule
-from .config import Config, SuppressionList
+from .config import HELSINKI, Config, SuppressionList
 from .consent import active_holders, active_holding
 from .errors import InputError, Problem, ProblemLog, StaleListError
-from .sources import Loaded, file_label, load_consents, load_customers, load_holdings, load_list
+from .sources import History, Loaded, file_label, load_consents, load_customers, load_history, load_holdings, load_list
 
 Progress = Callable[[str], None]
 
@@ -45,12 +46,16 @@ class Inputs:
     skipped_lists: tuple[SuppressionList, ...]
     holders: pl.DataFrame  # customer_id, holding_line: see consent.active_holders
     warnings: list[str] = field(default_factory=list)
+    history: History | None = None  # the contact history's rows inside the caps' widest window
 
     def facts(self, config: Config) -> list[InputFacts]:
         facts = [InputFacts("customers", str(config.customers.path), self.customers.sha256, self.customers.rows),
                  InputFacts("consents", str(config.consents.path), self.consents.sha256, self.consents.rows)]
         if self.holdings is not None and config.holdings is not None:
             facts.append(InputFacts("holdings", str(config.holdings.path), self.holdings.sha256, self.holdings.rows))
+        if self.history is not None and config.contact_history is not None:
+            loaded = self.history.loaded
+            facts.append(InputFacts("contact_history", str(config.contact_history.path), loaded.sha256, loaded.rows))
         for spec in config.suppressions:
             if spec.name in self.lists:
                 loaded = self.lists[spec.name]
@@ -92,6 +97,7 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     problems = ProblemLog()
     list_problems = ProblemLog()
     consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
+    history_problems = ProblemLog()
     progress("reading consents" + (" and holdings" if config.holdings is not None else ""))
 
     def consents(map_slices) -> Loaded | None:
@@ -104,6 +110,12 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         holders = active_holders(loaded.frame if loaded is not None else None, config.product_group,
                                  config.as_of_date)
         return release(loaded) if loaded is not None else None, holders
+
+    def history() -> History | None:
+        if config.contact_history is None:
+            return None
+        return load_history(config.contact_history, history_problems, history_since(config), config.as_of,
+                            dt.datetime.now(HELSINKI))
 
     def customers() -> tuple[Loaded | None, pl.Series | None]:
         progress("reading customers")
@@ -125,23 +137,35 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         return with_consents(loaded, customer_ids)
 
     read = schedule.read_inputs(schedule.InputReads(
-        consents=consents, side=[holdings], customers=customers, lists=lists,
+        consents=consents, side=[holdings, history], customers=customers, lists=lists,
         after_customers=after_customers if meanwhile is not None else None,
         after_consents=after_consents if with_consents is not None else None,
         # A CSV log is parsed whole, and then read before the customers (beside them it took
         # twice the memory); a Parquet log is read a slice at a time beside them.
         consents_beside_customers=config.consents.path.suffix.lower() == ".parquet",
     ))
-    for found in (consent_problems, holding_problems, list_data_problems):
+    for found in (consent_problems, holding_problems, history_problems, list_data_problems):
         problems.extend(found.listed, found.total)
-    [(held, holders)] = read.side
+    (held, holders), sent = read.side
     found_lists, stale = read.lists
     inputs = None
     if not problems:
         inputs = Inputs(customers=read.customers, consents=read.consents, holdings=held, lists=found_lists,
-                        stale_lists=tuple(stale), skipped_lists=config.skipped_lists(), holders=holders)
+                        stale_lists=tuple(stale), skipped_lists=config.skipped_lists(), holders=holders,
+                        history=sent)
+        if sent is not None and sent.after_now:
+            inputs.warnings.append(f"{sent.after_now} contact history row(s) dated after now")
     return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems,
                       made=read.made_of_customers, made_of_consents=read.made_of_consents)
+
+
+def history_since(config: Config) -> dt.datetime | None:
+    """The start of the widest window of the caps that count for the campaign (rows sent after it
+    matter); as_of when none counts; None without caps at all: then every row is read."""
+    if not config.pressure:
+        return None
+    capped = [cap.window_days for channel in config.channels for cap in config.applying_caps(channel)]
+    return config.as_of - dt.timedelta(days=max(capped)) if capped else config.as_of
 
 
 def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_problems: ProblemLog,

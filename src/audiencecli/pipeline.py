@@ -13,7 +13,8 @@ import polars as pl
 from . import schedule
 from .config import CHANNELS, HELSINKI, Config
 from .consent import resolve_consents
-from .facts import CHANNEL_COLUMNS, CHANNEL_ORDER, contact_frame, number_consents, orphan_ids, social_hashes
+from .facts import (CHANNEL_COLUMNS, CHANNEL_ORDER, contact_frame, number_consents, numbered_history, orphan_ids,
+                    social_hashes)
 from .inputs import Inputs, Progress, check_inputs, no_progress, release
 from .rules import LEGAL_BASES, REASON_CODES, reasons_text, reasons_type
 from .sources import Loaded
@@ -110,8 +111,11 @@ def exclusion_chunks(contacts: pl.DataFrame, decided: dict[str, ChannelDecisions
         )
 
 
-def summarize(config: Config, inputs: Inputs, decided: dict[str, ChannelDecisions], orphans: pl.Series) -> dict:
-    """summary.json as the contract shapes it."""
+def summarize(config: Config, inputs: Inputs, decided: dict[str, ChannelDecisions], orphans: pl.Series,
+              history_orphans: pl.Series | None = None) -> dict:
+    """summary.json as the contract shapes it. `history_orphans`: the contact history's ids not
+    among the customers (of the rows read: those inside the caps' widest window)."""
+    history_orphans = history_orphans if history_orphans is not None else pl.Series([], dtype=pl.String)
     channels = {}
     for channel in config.channels:
         sendable, excluded = decided[channel].sendable, decided[channel].excluded
@@ -131,9 +135,11 @@ def summarize(config: Config, inputs: Inputs, decided: dict[str, ChannelDecision
             "customers": inputs.customers.rows,
             "consents": inputs.consents.rows,
             "holdings": inputs.holdings.rows if inputs.holdings else 0,
+            "contact_history": inputs.history.loaded.rows if inputs.history else 0,
             "lists": {name: loaded.rows for name, loaded in inputs.lists.items()},
         },
         "orphan_consent_ids": {"count": orphans.len(), "examples": orphans.head(20).to_list()},
+        "orphan_history_ids": {"count": history_orphans.len(), "examples": history_orphans.head(20).to_list()},
         "warnings": list(inputs.warnings),
         "channels": channels,
         "stale_lists": [s.name for s in inputs.stale_lists],
@@ -172,5 +178,6 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     contacts = check.made  # check_inputs let go of the customers' rows once these were made
     consents, orphans = check.made_of_consents  # made whenever the inputs have no problem
     decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents, together=schedule.together)
-    summary = summarize(config, inputs, decided, orphans)
+    history = numbered_history(inputs, contacts.get_column("customer_id"))
+    summary = summarize(config, inputs, decided, orphans, orphan_ids(history) if history is not None else None)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)

@@ -50,6 +50,11 @@ class Campaign:
     as_of_date: dt.date
     holdout_percent: float = 0.0
     dedupe: bool = True
+    minimum_age: int = 0
+    # The campaign channels some contact-pressure cap counts on (for the campaign's purpose).
+    capped_channels: tuple[str, ...] = ()
+    # [arbitration].order: the channels arbitrated, most preferred first.
+    arbitration: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,18 +71,31 @@ class Rule:
     stage: int | None = None
     # The evidence differs row by row (a time, a line): made per row, not per distinct value.
     detail_per_row: bool = False
+    # When the rule is on at all for a campaign of its purposes (e.g. minimum_age > 0).
+    active: Callable[[Campaign], bool] | None = None
+    # The channels it applies on, when the campaign decides them (e.g. each cap's channels).
+    channels_of: Callable[[Campaign], tuple[str, ...]] | None = None
+    # How the README's table names its channels, when the campaign decides them.
+    channels_text: str | None = None
 
     def applies(self, campaign: Campaign) -> bool:
-        return campaign.purpose in self.purposes
+        return campaign.purpose in self.purposes and (self.active is None or self.active(campaign))
+
+    def channels_for(self, campaign: Campaign) -> tuple[str, ...]:
+        return self.channels if self.channels_of is None else self.channels_of(campaign)
+
+    def applies_on(self, campaign: Campaign, channel: str) -> bool:
+        return self.applies(campaign) and channel in self.channels_for(campaign)
 
     def fails(self, campaign: Campaign, channel: str | None = None) -> pl.Expr:
         """True where this rule excludes the row; False where it does not apply. `channel`: the
         frame's one channel, when it has one (the rule's scope is then settled here, not per row)."""
-        if not self.applies(campaign) or (channel is not None and channel not in self.channels):
+        channels = self.channels_for(campaign)
+        if not self.applies(campaign) or (channel is not None and channel not in channels):
             return pl.lit(False)
-        if channel is not None or self.channels == CHANNELS:
+        if channel is not None or channels == CHANNELS:
             return self.excludes(campaign).fill_null(True)
-        return pl.col("channel").is_in(self.channels) & self.excludes(campaign).fill_null(True)
+        return pl.col("channel").is_in(channels) & self.excludes(campaign).fill_null(True)
 
 
 def _txt(*parts: str | pl.Expr) -> pl.Expr:
@@ -116,9 +134,25 @@ def _suppression_rule(number: str, kind: str, text: str, seed: str) -> Rule:
     return Rule(
         number=number, code=LIST_KIND_CODES[kind], channels=CHANNELS, purposes=CONSENT_PURPOSES,
         excludes=lambda c: pl.col(column).is_not_null(),
-        detail=lambda c: _txt("matched ", pl.col(column)),
+        detail=lambda c: _every_list_matched(),
         text=text, seed=seed,
     )
+
+
+def _every_list_matched() -> pl.Expr:
+    """Every matched list of every kind, in the kinds' order: an analyst sees the Robinson match of
+    a customer excluded for the internal list too."""
+    return _txt("matched ", pl.concat_str([pl.col(f"sup_{kind}") for kind in LIST_KIND_CODES],
+                                          separator="; ", ignore_nulls=True))
+
+
+def age_of(c: Campaign) -> pl.Expr:
+    """Whole years from birth_date to the date of as_of: a birthday not reached yet this year does
+    not count (29 February is reached on 1 March in other years: (3, 1) comes after (2, 29))."""
+    born = pl.col("birth_date")
+    before_birthday = (born.dt.month().cast(pl.Int32) * 100 + born.dt.day().cast(pl.Int32)) \
+        > (c.as_of_date.month * 100 + c.as_of_date.day)
+    return pl.lit(c.as_of_date.year, pl.Int32) - born.dt.year().cast(pl.Int32) - before_birthday.cast(pl.Int32)
 
 
 SEED_PROHIBIT = "…när som helst senare rätt att förbjuda användningen av sina kontaktuppgifter i marknadsföringssyfte."
@@ -141,35 +175,54 @@ RULES: tuple[Rule, ...] = (
         seed="(DOMAIN.md) Deceased persons are not marketed to.",
     ),
     Rule(
-        "R3", "no_active_contract", CHANNELS, ("contract", "legal"),
+        "R3", "under_age", CHANNELS, CONSENT_PURPOSES,
+        excludes=lambda c: pl.col("birth_date").is_not_null() & (age_of(c) < c.minimum_age),
+        detail=lambda c: _txt("birth_date ", _date_text("birth_date"), ": age ", age_of(c).cast(pl.String),
+                              f" on {c.as_of_date} is below minimum_age {c.minimum_age}"),
+        text="The customer is younger than the campaign's minimum_age (default 15; 0 turns the rule off) at "
+             "the date of as_of.",
+        seed="(DOMAIN.md) The Consumer Ombudsman: no direct marketing to children under 15.",
+        active=lambda c: c.minimum_age > 0,
+    ),
+    Rule(
+        "R4", "no_active_contract", CHANNELS, ("contract", "legal"),
         excludes=lambda c: ~_no_product_group(c) & ~pl.col("has_holding"),
         detail=lambda c: pl.lit(f"no active holding of product group {c.product_group} on {c.as_of_date}"),
         text="Contract and legal letters go only to customers with an active holding of the campaign's product group.",
         seed="En del av vår kundkommunikation kan emellertid basera sig på ett avtal om en produkt eller tjänst där kunden är part…",
     ),
     Rule(
-        "R4", "paperless", ("post",), ("service", "contract", "legal"),
+        "R5", "paperless", ("post",), ("service", "contract", "legal"),
         excludes=lambda c: pl.col("paperless"),
         detail=lambda c: pl.lit("paperless customer: documents go to the web service archive with an e-mail notice"),
         text="Paperless customers get their documents in the web archive, not by post.",
         seed="Som kund hos Mandatum får du dina försäkringshandlingar i elektronisk form till Mandatums webbtjänst.",
     ),
     Rule(
-        "R5", "missing_contact", CHANNELS, ALL_PURPOSES,
+        "R6", "address_protected", ("post",), ALL_PURPOSES,
+        excludes=lambda c: pl.col("address_protected"),
+        detail=lambda c: pl.lit("safety non-disclosure (turvakielto): the address never leaves in a file; send the "
+                                "letter through the company's protected process"),
+        text="The customer has a safety non-disclosure (turvakielto): the address is never written to a file, "
+             "whatever the purpose.",
+        seed="(DOMAIN.md) A safety non-disclosure in the population register: the address is not disclosed.",
+    ),
+    Rule(
+        "R7", "missing_contact", CHANNELS, ALL_PURPOSES,
         excludes=lambda c: pl.col("contact_problem").eq_missing("missing"),
         detail=lambda c: pl.col("channel").replace_strict(MISSING_CONTACT_TEXT, return_dtype=pl.String),
         text="The channel's contact point is absent.",
         seed="Kontrollera att Mandatum har en giltig e-postadress för att skicka besked.",
     ),
     Rule(
-        "R6", "invalid_contact", CHANNELS, ALL_PURPOSES,
+        "R8", "invalid_contact", CHANNELS, ALL_PURPOSES,
         excludes=lambda c: pl.col("contact_problem").is_not_null() & pl.col("contact_problem").ne_missing("missing"),
         detail=lambda c: pl.col("contact_problem"),
         text="The contact point is present but not valid (email syntax, phone number, not a mobile for SMS, incomplete address).",
         seed="Kontrollera att Mandatum har en giltig e-postadress för att skicka besked.",
     ),
     Rule(
-        "R7", "customer_denied", CHANNELS, CONSENT_PURPOSES,
+        "R9", "customer_denied", CHANNELS, CONSENT_PURPOSES,
         excludes=lambda c: pl.col("consent_state").eq_missing("denied"),
         detail=lambda c: _txt(
             "consent denied at ",
@@ -182,13 +235,13 @@ RULES: tuple[Rule, ...] = (
         text="The customer's latest consent event for this channel and purpose at as_of is a denial.",
         seed=SEED_PROHIBIT, detail_per_row=True,
     ),
-    _suppression_rule("R8", "internal", "The customer is on the company's own marketing prohibition list.", SEED_PROHIBIT),
-    _suppression_rule("R8", "robinson", "The customer is on ASML's Robinson register (phone and post).", SEED_ROBINSON),
-    _suppression_rule("R8", "telemarketing", "The customer is on Suomen Telemarkkinointiliitto's prohibition list.",
+    _suppression_rule("R10", "internal", "The customer is on the company's own marketing prohibition list.", SEED_PROHIBIT),
+    _suppression_rule("R10", "robinson", "The customer is on ASML's Robinson register (phone and post).", SEED_ROBINSON),
+    _suppression_rule("R10", "telemarketing", "The customer is on Suomen Telemarkkinointiliitto's prohibition list.",
                       SEED_ROBINSON),
-    _suppression_rule("R8", "custom", "The customer is on another suppression list of the campaign.", SEED_PROHIBIT),
+    _suppression_rule("R10", "custom", "The customer is on another suppression list of the campaign.", SEED_PROHIBIT),
     Rule(
-        "R9", "no_consent", ("email", "sms"), ("marketing",),
+        "R11", "no_consent", ("email", "sms"), ("marketing",),
         excludes=lambda c: ~pl.col("consent_state").eq_missing("granted")
         & ~_has_exception(c),
         detail=lambda c: _txt(
@@ -203,16 +256,35 @@ RULES: tuple[Rule, ...] = (
         seed="Elektronisk direktmarknadsföring skickas i regel på basis av samtycke till elektronisk direktmarknadsföring…",
     ),
     Rule(
-        "R10", "duplicate_contact", ("email", "sms", "phone", "post"), ALL_PURPOSES,
-        excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
-        text="Another customer with a smaller customer_id, still sendable, has the same contact point.",
-        seed="(contract) One message per contact point.", stage=2,
+        "R12", "contact_pressure", CHANNELS, CONSENT_PURPOSES,
+        excludes=lambda c: pl.col("pressure").is_not_null(),
+        detail=lambda c: pl.col("pressure"),
+        text="The customer has already been contacted max_contacts times within a cap's window (the contact "
+             "history, counted per [[pressure]] cap).",
+        seed="(contract) Contact pressure: no more contacts than the caps allow.",
+        channels_of=lambda c: c.capped_channels, channels_text="each cap's",
     ),
     Rule(
-        "R11", "control_group", CHANNELS, ALL_PURPOSES,
+        "R13", "control_group", CHANNELS, ALL_PURPOSES,
         excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
         text="The customer's holdout bucket is below holdout_percent: held out on every channel as a control group.",
         seed="(contract) A control group measures the campaign's effect.", stage=1,
+        active=lambda c: c.holdout_percent > 0,
+    ),
+    Rule(
+        "R14", "channel_arbitration", CHANNELS, ALL_PURPOSES,
+        excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
+        text="The customer is still sendable on an earlier channel of [arbitration].order: one channel per person.",
+        seed="(contract) One channel per person where the campaign asks for it.", stage=2,
+        active=lambda c: bool(c.arbitration), channels_of=lambda c: c.arbitration,
+        channels_text="those of [arbitration].order",
+    ),
+    Rule(
+        "R15", "duplicate_contact", ("email", "sms", "phone", "post"), ALL_PURPOSES,
+        excludes=lambda c: pl.lit(False), detail=lambda c: pl.lit(None, pl.String),
+        text="Another customer with a smaller customer_id, still sendable, has the same contact point.",
+        seed="(contract) One message per contact point.", stage=3,
+        active=lambda c: c.dedupe,
     ),
 )
 
@@ -283,6 +355,7 @@ def rules_markdown() -> str:
     lines = ["| # | reason_code | channels | purposes | excluded when | seed |",
              "| --- | --- | --- | --- | --- | --- |"]
     for rule in RULES:
-        lines.append(f"| {rule.number} | `{rule.code}` | {scope(rule.channels, CHANNELS)} | "
+        channels = rule.channels_text or scope(rule.channels, CHANNELS)
+        lines.append(f"| {rule.number} | `{rule.code}` | {channels} | "
                      f"{scope(rule.purposes, ALL_PURPOSES)} | {rule.text} | {rule.seed} |")
     return "\n".join(lines)

@@ -58,7 +58,7 @@ def evaluate(decisions: pl.LazyFrame, campaign: Campaign, channel: str | None = 
     bytes. The texts (all_reasons, detail) are made only for excluded rows: see `with_detail`.
     `channel`: the frame's one channel, when it has one (rules of other channels then cost nothing)."""
     live = [(i, r) for i, r in enumerate(ONE_PASS_RULES)
-            if r.applies(campaign) and (channel is None or channel in r.channels)]
+            if r.applies(campaign) and (channel is None or channel in r.channels_for(campaign))]
     fails = [(pl.col(f"fail_{i}"), r) for i, r in live]
     return decisions.with_columns(
         rule.fails(campaign, channel).alias(f"fail_{i}") for i, rule in live
@@ -87,7 +87,7 @@ def with_detail(excluded: pl.LazyFrame, campaign: Campaign) -> pl.LazyFrame:
             continue
         rows = excluded.filter(pl.col("reason_code") == pl.lit(rule.code, dtype=REASON_TYPE))
         detail = rule.detail(campaign).cast(pl.String).alias("detail")
-        made_of = detail.meta.root_names()
+        made_of = list(dict.fromkeys(detail.meta.root_names()))
         if rule.detail_per_row or not made_of:  # a constant text is one literal, shared already
             parts.append(rows.with_columns(detail))
         else:
@@ -141,7 +141,7 @@ class Stage:
         return RULE_OF[self.code]
 
     def applies(self, config: Config, channel: str) -> bool:
-        return self.rule.applies(campaign_of(config)) and channel in self.rule.channels
+        return self.rule.applies_on(campaign_of(config), channel)
 
     def prepare(self, config: Config, contacts: pl.DataFrame) -> Any:
         """What the stage makes of the customers before it runs (while the decision frames are made)."""
@@ -199,6 +199,36 @@ class ControlGroup(Stage):
         return f"bucket {row['bucket']:.4f} vs holdout_percent {config.holdout_percent}"
 
 
+class Arbitration(Stage):
+    """One channel per person: a customer still sendable on several channels of
+    [arbitration].order keeps the first of them and is excluded on the others."""
+
+    code = "channel_arbitration"  # explain shows the channel chosen (explain.channel_chosen)
+
+    def run(self, config, passed, prepared, ids, together):
+        order = [c for c in config.arbitration if c in passed]
+        if len(order) < 2:
+            return {c: (passed[c].sendable, None) for c in passed}
+        chosen = pl.repeat(None, ids.len(), dtype=pl.UInt8, eager=True)  # the order index of each one's channel
+        done = {}
+        for place, channel in enumerate(order):
+            sendable = passed[channel].sendable
+            taken = chosen.gather(sendable.get_column("cix")).is_not_null()
+            lost = sendable.filter(taken)
+            places = chosen.gather(lost.get_column("cix")).cast(pl.UInt32)
+            texts = pl.Series([f"chosen: {c}" for c in order], dtype=pl.String).gather(places).alias("detail")
+            lost = moved(lost, self.code, pl.lit(texts) if lost.height else pl.lit(None, pl.String))
+            kept = sendable.filter(~taken)
+            chosen = chosen.scatter(kept.get_column("cix"), place)
+            done[channel] = (kept, lost)
+        return {c: done.get(c, (passed[c].sendable, None)) for c in passed}
+
+    def check_detail(self, row, config):
+        if row["reason_code"] == self.code:
+            return row["detail"]
+        return None
+
+
 class Duplicates(Stage):
     """Among rows still sendable, the smallest customer_id per contact point is kept."""
 
@@ -220,7 +250,7 @@ class Duplicates(Stage):
 
 
 # Every stage rule's logic, by its reason code; run in the order of rules.STAGE_RULES.
-STAGE_OF: dict[str, Stage] = {stage.code: stage for stage in (ControlGroup(), Duplicates())}
+STAGE_OF: dict[str, Stage] = {stage.code: stage for stage in (ControlGroup(), Arbitration(), Duplicates())}
 assert set(STAGE_OF) == {rule.code for rule in STAGE_RULES}, "every stage of the rules table has its logic here"
 STAGES: tuple[Stage, ...] = tuple(STAGE_OF[rule.code] for rule in STAGE_RULES)
 

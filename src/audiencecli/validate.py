@@ -9,7 +9,7 @@ import polars as pl
 from . import schedule
 from .config import Config
 from .errors import Problem
-from .facts import contact_frame, number_consents, orphan_ids, suppression_matches
+from .facts import contact_frame, number_consents, numbered_history, orphan_ids, suppression_matches
 from .inputs import Progress, check_inputs, no_progress
 
 
@@ -62,7 +62,8 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     inputs = check.inputs
     if inputs is None:
         return result
-    for loaded in (inputs.customers, inputs.consents, inputs.holdings, *inputs.lists.values()):
+    history = inputs.history.loaded if inputs.history is not None else None
+    for loaded in (inputs.customers, inputs.consents, inputs.holdings, history, *inputs.lists.values()):
         if loaded is not None and loaded.unknown_columns:
             result.warnings.append(f"{loaded.label}: unknown columns {', '.join(loaded.unknown_columns)} "
                                    "(ignored)")
@@ -72,6 +73,14 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     if orphans.len():
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
                                f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
+    numbered = numbered_history(inputs, contacts.get_column("customer_id"))
+    if numbered is not None:
+        orphans = orphan_ids(numbered)
+        if orphans.len():
+            result.warnings.append(f"{history.label}: {orphans.len()} contact history customer_id(s) not in the "
+                                   f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
+    if inputs.history is not None and inputs.history.after_now:
+        result.warnings.append(f"{history.label}: {inputs.history.after_now} contact history row(s) dated after now")
     moment = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     future = inputs.consents.frame.filter(pl.col("recorded_at") > pl.lit(moment).dt.cast_time_unit("us"))
     if future.height:

@@ -58,8 +58,16 @@ def explanation_tree(explanation: Explanation) -> Tree:
             branch.add(text)
         evidence = branch.add("[dim]evidence[/dim]")
         for key, value in channel.evidence.items():
+            if key == "pressure":
+                for cap in value:
+                    evidence.add(_escape(f"cap {cap['cap']}: {cap['count']} contact(s) within {cap['window_days']} "
+                                         f"days, max_contacts {cap['max_contacts']}, latest sent_at "
+                                         f"{cap['latest_sent_at'] or 'none'}"))
+                continue
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
+            if value is True:
+                value = "yes"
             if value not in (None, "", False):
                 evidence.add(f"{key}: {_escape(str(value))}")
     return tree

@@ -13,11 +13,11 @@ from .readers import LINE, Loaded, RawTable, clean_text, read_table
 CUSTOMER_COLUMNS = (
     "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
     "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
-    "paperless", "business_role",
+    "paperless", "business_role", "address_protected",
 )
-# Trimmed by their readers (_tidy): the dates and paperless by their parsers, the columns of few
+# Trimmed by their readers (_tidy): the dates and booleans by their parsers, the columns of few
 # distinct values once per distinct value (by_distinct), the email by its normalization (email_values).
-CUSTOMER_PARSED = ("birth_date", "deceased_date", "paperless", "customer_type", "country", "language", "business_role",
+CUSTOMER_PARSED = ("birth_date", "deceased_date", "paperless", "address_protected", "customer_type", "country", "language", "business_role",
                    "email")
 
 
@@ -33,7 +33,8 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
     frame = table.frame.with_columns(
         *parsed_columns(table.frame, {"birth_date": ("birth_date_parsed", parse_date),
                                       "deceased_date": ("deceased_date_parsed", parse_date),
-                                      "paperless": ("paperless_parsed", parse_bool)}),
+                                      "paperless": ("paperless_parsed", parse_bool),
+                                      "address_protected": ("address_protected_parsed", parse_bool)}),
         # Categorical, as contact_frame keeps them (FEW_VALUES), but the country, which phones read as text.
         *by_distinct(table.frame.get_column("customer_type"),
                      customer_type=clean_text("v").str.to_lowercase().cast(pl.Categorical)),
@@ -61,8 +62,9 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
     for name in ("birth_date", "deceased_date"):
         checks.add(pl.col(name).is_not_null() & pl.col(f"{name}_parsed").is_null(), name,
                     "not a date (expected 2026-12-01 or 1.12.2026)")
-    checks.add(pl.col("paperless_parsed").is_null(), "paperless",
-                "not a boolean (expected true/false, 1/0, yes/no, y/n, kyllä/ei, ja/nej)")
+    for name in ("paperless", "address_protected"):
+        checks.add(pl.col(f"{name}_parsed").is_null(), name,
+                    "not a boolean (expected true/false, 1/0, yes/no, y/n, kyllä/ei, ja/nej)")
     checks.add(pl.col("country_malformed").fill_null(False), "country", "expected a two-letter ISO 3166-1 country code")
     checks.report(problems)
     frame = frame.select(
@@ -74,6 +76,7 @@ def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
         pl.col("deceased_date_parsed").alias("deceased_date"),
         pl.col("paperless_parsed").alias("paperless"),
         "business_role",
+        pl.col("address_protected_parsed").alias("address_protected"),
         LINE,
     )
     return Loaded(table.label, frame, table.sha256, frame.height, table.unknown_columns)

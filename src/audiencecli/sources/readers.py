@@ -11,7 +11,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -50,12 +50,25 @@ def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
     return next(tables) if tables is not None else None
 
 
+@dataclass(frozen=True)
+class ParquetRows:
+    """Which rows of a Parquet file to read, decided on one column before any text is made: a
+    column `column` of a Datetime type is kept typed (its values never become text) and, when
+    `keep(expr, dtype)` gives an expression, only the rows where it holds are read (the filter
+    goes into the scan). A column of another type is read as text, every row, as usual."""
+
+    column: str
+    keep: Callable[[pl.Expr, pl.DataType], pl.Expr | None]
+
+
 def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
-                      rows: int | None, trimmed_by_parser: tuple[str, ...] = ()) -> Iterator[RawTable | None] | None:
+                      rows: int | None, trimmed_by_parser: tuple[str, ...] = (),
+                      parquet_rows: ParquetRows | None = None) -> Iterator[RawTable | None] | None:
     """Read one input file `rows` rows at a time (all at once when None): each slice as a RawTable
     whose `_line`s are those of the file. None when the file cannot be opened; a slice that cannot
     be read is a None, after its problem is added (there are no more slices then).
     `trimmed_by_parser`: columns left untrimmed, for the caller to trim (see `_tidy`).
+    `parquet_rows`: see ParquetRows (CSV files are read whole whatever it says).
 
     A Parquet file is read a slice at a time from disk, so that its text columns never exist all
     at once (the consent log of 10M customers is 2 GB of text); a CSV file is parsed whole.
@@ -72,7 +85,7 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
         if suffix == ".parquet":
             # Polars reads the file itself (only the known columns); the digest is taken in blocks.
             digest = file_digest(spec.path)
-            source = _parquet_source(spec.path, label, known, problems)
+            source = _parquet_source(spec.path, label, known, problems, parquet_rows)
         else:
             data = spec.path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
@@ -133,7 +146,8 @@ def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
     # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
     blank = pl.all_horizontal(pl.col(c).is_null() for c in known if c not in trimmed_by_parser)
     if frame.height and frame.select(blank.any()).item():
-        blank = pl.all_horizontal(blank, *[clean_text(c).is_null() for c in known if c in trimmed_by_parser])
+        blank = pl.all_horizontal(blank, *[clean_text(c).is_null() if frame.schema[c] == pl.String
+                                           else pl.col(c).is_null() for c in known if c in trimmed_by_parser])
         frame = frame.filter(~blank)
     return frame
 
@@ -267,7 +281,8 @@ def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemL
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
 
 
-def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: ProblemLog):
+def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: ProblemLog,
+                    parquet_rows: ParquetRows | None = None):
     """(column names, a function of `rows` yielding the file's slices as text columns with `_line`),
     or None when the file is not usable Parquet."""
     try:
@@ -285,9 +300,14 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
             problems.add(Problem(file=label, line=1, column=name, message="column appears more than once"))
         return None
     columns = []
+    row_filter = None
     for original, name in zip(wanted, read_names):
         dtype = schema[original]
         column = pl.col(original)
+        if parquet_rows is not None and name == parquet_rows.column and isinstance(dtype, pl.Datetime):
+            row_filter = parquet_rows.keep(column, dtype)
+            columns.append(column.alias(name))
+            continue
         if dtype == pl.String:
             expr = column
         elif dtype == pl.Null:
@@ -309,7 +329,21 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
     # Unknown columns are not read; their names stay in the header facts (validate lists them).
     unknown_nulls = [pl.lit(None, pl.String).alias(name) for name in found_unknown]
 
+    def filtered(rows: int | None) -> Iterator[pl.DataFrame | None]:
+        """The rows the filter keeps, at once (they are what matters of a big file: few)."""
+        try:
+            frame = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=2).filter(row_filter) \
+                .select(LINE, *wanted).collect()
+        except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
+            problems.add(Problem(file=label, message="cannot be read as Parquet"))
+            yield None
+            return
+        yield frame.select(*columns, pl.col(LINE).cast(pl.Int64)).with_columns(unknown_nulls)
+
     def slices(rows: int | None) -> Iterator[pl.DataFrame | None]:
+        if row_filter is not None:
+            yield from filtered(rows)
+            return
         step = rows or max(height, 1)
         for start in range(0, max(height, 1), step):
             length = min(step, height - start)

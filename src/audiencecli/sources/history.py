@@ -1,0 +1,114 @@
+"""The contact history (contract section 3): what was already sent, the biggest input of all.
+
+Only the rows inside the widest contact-pressure window matter: a Parquet file whose `sent_at`
+is a timestamp column is read with that filter inside the scan, and only the known columns, so
+the years of history before the window never reach memory. Every other file is read whole and
+its `sent_at` parsed to tell which rows are inside. Rows outside the window are not checked
+further (their other values are never looked at); an unparseable `sent_at` is an error wherever
+it is, since its row cannot be placed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from functools import partial
+
+import polars as pl
+
+from ..config import CHANNELS, HELSINKI, PURPOSES, FileSpec
+from ..datetimes import helsinki_to_utc, parse_datetime
+from ..errors import ProblemLog
+from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
+from .readers import LINE, Loaded, ParquetRows, read_table_slices
+
+HISTORY_COLUMNS = ("customer_id", "channel", "purpose", "sent_at", "campaign")
+HISTORY_REQUIRED = ("customer_id", "channel", "purpose", "sent_at")
+# Trimmed by their readers (_tidy): the enumerations and sent_at where they reject a value, the
+# campaign once per distinct value.
+HISTORY_PARSED = ("channel", "purpose", "sent_at", "campaign")
+HISTORY_CHANNEL_TYPE = pl.Enum(CHANNELS)
+HISTORY_PURPOSE_TYPE = pl.Enum(PURPOSES)
+UTC = pl.Datetime("us", "UTC")
+# A Parquet scan keeps a day more than the window on either side: the exact bounds are applied
+# once the times are UTC instants, whatever the file's time zone or daylight saving time.
+_SCAN_MARGIN = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class History:
+    """The history rows read (those after `since`, all when it is None), typed, and what
+    validate and the summary report of the file."""
+
+    loaded: Loaded
+    after_now: int  # rows read dated after the moment of the build
+
+
+def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None,
+                 as_of: dt.datetime, now: dt.datetime) -> History | None:
+    """The rows with since < sent_at <= as_of (every row up to as_of when `since` is None), as
+    customer_id, channel, purpose, sent_at (UTC), campaign, _line; `rows` counts the file's rows."""
+    keep = None if since is None else partial(_scan_filter, since - _SCAN_MARGIN)
+    tables = read_table_slices(spec, HISTORY_COLUMNS, problems, rows=None, trimmed_by_parser=HISTORY_PARSED,
+                               parquet_rows=ParquetRows("sent_at", keep) if keep else None)
+    table = next(tables) if tables is not None else None
+    if table is None or not require_columns(table, HISTORY_REQUIRED, problems):
+        return None
+    total = _file_rows(spec, table.frame.height)
+    frame = table.frame.with_columns(_sent_at(table.frame.get_column("sent_at")))
+    checks = RowChecks(replace(table, frame=frame))
+    checks.add(pl.col("sent_at").is_null(), "sent_at", "sent_at is missing")
+    checks.add(pl.col("sent_at").is_not_null() & pl.col("sent_at_parsed").is_null(), "sent_at",
+               "not a datetime (expected 2026-12-01T14:05:00 or 1.12.2026 14.05)")
+    checks.report(problems)
+    inside = pl.col("sent_at_parsed").is_not_null()
+    if since is not None:
+        inside = inside & (pl.col("sent_at_parsed") > pl.lit(since).dt.convert_time_zone("UTC"))
+    frame = frame.filter(inside)
+    frame = frame.with_columns(parsed_columns(frame, {
+        "channel": ("channel_value", partial(enum_values, dtype=HISTORY_CHANNEL_TYPE)),
+        "purpose": ("purpose_value", partial(enum_values, dtype=HISTORY_PURPOSE_TYPE)),
+    }))
+    checks = RowChecks(replace(table, frame=frame))
+    for name in ("customer_id", "channel", "purpose"):
+        checks.add(pl.col(name).is_null(), name, f"{name} is missing")
+    for name, dtype in (("channel", HISTORY_CHANNEL_TYPE), ("purpose", HISTORY_PURPOSE_TYPE)):
+        checks.add(pl.col(name).is_not_null() & pl.col(f"{name}_value").is_null(), name,
+                   f"expected one of {', '.join(dtype.categories)}")
+    checks.report(problems)
+    after_now = frame.select((pl.col("sent_at_parsed") > pl.lit(now).dt.convert_time_zone("UTC")).sum()).item()
+    frame = frame.filter(pl.col("sent_at_parsed") <= pl.lit(as_of).dt.convert_time_zone("UTC"))
+    frame = frame.select(
+        "customer_id",
+        pl.col("channel_value").alias("channel"),
+        pl.col("purpose_value").alias("purpose"),
+        pl.col("sent_at_parsed").alias("sent_at"),
+        few_values_trimmed(frame.get_column("campaign")).cast(pl.String),
+        pl.col(LINE).cast(pl.UInt32),
+    )
+    return History(Loaded(table.label, frame, table.sha256, total, table.unknown_columns), after_now)
+
+
+def _scan_filter(since: dt.datetime, column: pl.Expr, dtype: pl.Datetime) -> pl.Expr:
+    """The rows after `since`, on the file's own timestamps (naive ones are Helsinki time)."""
+    if dtype.time_zone:
+        bound = since.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return column.dt.replace_time_zone(None) > pl.lit(bound) if dtype.time_zone == "UTC" \
+            else column.dt.convert_time_zone("UTC").dt.replace_time_zone(None) > pl.lit(bound)
+    return column > pl.lit(since.astimezone(HELSINKI).replace(tzinfo=None))
+
+
+def _sent_at(values: pl.Series) -> list[pl.Series]:
+    """sent_at as UTC instants (`sent_at_parsed`): a timestamp column as it is (naive = Helsinki
+    time), text parsed (and `sent_at` trimmed where its reader rejected it)."""
+    if isinstance(values.dtype, pl.Datetime):
+        instants = values.dt.convert_time_zone("UTC") if values.dtype.time_zone \
+            else helsinki_to_utc(values.dt.cast_time_unit("us"))
+        return [instants.dt.cast_time_unit("us").cast(UTC).alias("sent_at_parsed")]
+    return parsed_columns(values.to_frame(), {"sent_at": ("sent_at_parsed", parse_datetime)})
+
+
+def _file_rows(spec: FileSpec, read: int) -> int:
+    """The file's rows: a Parquet file's from its footer, however many the filter kept."""
+    if spec.path.suffix.lower() == ".parquet":
+        return pl.scan_parquet(spec.path).select(pl.len()).collect().item()
+    return read
