@@ -6,6 +6,8 @@ Generated sets are small (a few thousand customers) so the module runs in a few 
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import re
 import subprocess
 import sys
@@ -24,19 +26,21 @@ CHECK_RUN = Path(__file__).resolve().parents[2] / "shared" / "tools" / "check-ru
 COLUMNS = {
     "customers": ["customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
                   "street_address", "postal_code", "city", "country", "language", "birth_date",
-                  "deceased_date", "paperless", "business_role"],
+                  "deceased_date", "paperless", "business_role", "address_protected"],
     "consents": ["customer_id", "channel", "purpose", "status", "recorded_at", "source"],
     "holdings": ["customer_id", "product_group", "start_date", "end_date"],
+    "contact_history": ["customer_id", "channel", "purpose", "sent_at", "campaign"],
     "internal": ["customer_id", "email", "note"],
     "robinson": ["phone", "first_name", "last_name", "street_address", "postal_code", "channel"],
     "telemarketing": ["phone", "member_since"],
 }
 # A marketing campaign over both segments with internal, robinson and telemarketing lists can
-# trigger every code but segment_not_targeted (R1: both segments are targeted), no_active_contract
-# and paperless (R3, R4: contract, legal and service letters only) and suppression_list (no custom list).
-MARKETING_CODES = {"deceased", "missing_contact", "invalid_contact", "customer_denied", "internal_prohibition",
-                   "robinson_register", "telemarketing_prohibition", "no_consent", "duplicate_contact",
-                   "control_group"}
+# trigger every code but segment_not_targeted (both segments are targeted), no_active_contract
+# and paperless (contract, legal and service letters only) and suppression_list (no custom list);
+# its caps and arbitration give contact_pressure and channel_arbitration.
+MARKETING_CODES = {"deceased", "under_age", "address_protected", "missing_contact", "invalid_contact",
+                   "customer_denied", "internal_prohibition", "robinson_register", "telemarketing_prohibition",
+                   "no_consent", "contact_pressure", "control_group", "channel_arbitration", "duplicate_contact"}
 MARKETING_BASES = {"consent", "existing_customer", "b2b_legitimate_interest", "legitimate_interest"}
 
 
@@ -87,11 +91,13 @@ def test_writes_every_table_with_the_contract_columns_and_a_campaign(tmp_path):
     assert written.rows["customers"] == 300
     assert 2 * 300 < written.rows["consents"] < 4 * 300
     assert 300 < written.rows["holdings"] < 3 * 300
+    assert 4 * 300 < written.rows["contact_history"] < 8 * 300
     assert [written.rows[n] for n in ("internal", "robinson", "telemarketing")] == [30, 30, 30]
     config = written.config.read_text(encoding="utf-8")
     for expected in ('purpose = "marketing"', 'product_group = "pension"', "as_of = 2026-12-01",
                      '"email", "sms", "phone", "post", "social"', "business_roles", "holdout_percent = 5",
-                     'kind = "robinson"', "list_date = 2026-11-20"):
+                     'kind = "robinson"', "list_date = 2026-11-20", "[[pressure]]", "same_campaign = true",
+                     'order = ["email", "sms", "post", "phone"]', 'contact_history = "contact_history.csv"'):
         assert expected in config
 
 
@@ -254,3 +260,22 @@ def test_help_describes_every_option():
     assert result.exit_code == 0
     for option in ("--customers", "--seed", "--format", "--force", "--quiet"):
         assert option in result.stdout
+
+
+def test_the_history_spans_the_last_180_days_every_channel_and_purpose(built):
+    history = read(built[0] / "contact_history.csv")
+    sent = history.get_column("sent_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%:z")
+    assert sent.min() >= dt.datetime(2026, 6, 3, tzinfo=dt.timezone.utc)
+    assert sent.max() <= dt.datetime(2026, 12, 1, 22, tzinfo=dt.timezone.utc)
+    assert set(history["channel"]) == {"email", "sms", "phone", "post", "social"}
+    assert set(history["purpose"]) == {"marketing", "service", "survey", "contract", "legal"}
+    assert history["campaign"].n_unique() >= 5
+
+
+def test_a_few_percent_are_minors_and_about_half_a_percent_protected(customers):
+    born = customers.get_column("birth_date").str.to_date("%Y-%m-%d", strict=False).fill_null(
+        customers.get_column("birth_date").str.to_date("%d.%m.%Y", strict=False))
+    minors = (born > dt.date(2008, 12, 1)).mean()
+    protected = (customers.get_column("address_protected") == "true").fill_null(False).mean()
+    assert 0.02 < minors < 0.06
+    assert 0.002 < protected < 0.01

@@ -22,7 +22,7 @@ REASON_CODES = {
     "segment_not_targeted", "deceased", "no_active_contract", "paperless", "missing_contact",
     "invalid_contact", "customer_denied", "internal_prohibition", "robinson_register",
     "telemarketing_prohibition", "suppression_list", "no_consent", "duplicate_contact",
-    "control_group",
+    "control_group", "under_age", "address_protected", "contact_pressure", "channel_arbitration",
 }
 LEGAL_BASES = {
     "legal_obligation", "contract", "consent", "existing_customer", "b2b_legitimate_interest",
@@ -169,6 +169,27 @@ EXPECTED = [
     ("service-newsletter.toml", "C051", "sms", "sendable", "legitimate_interest"),
     ("service-newsletter.toml", "C029", "email", "excluded", "suppression_list"),
     ("service-newsletter.toml", "C025", "email", "sendable", "legitimate_interest"),  # list not read
+    ("campaign.toml", "C054", "email", "excluded", "under_age"),  # 14, minimum_age 15 by default
+    ("campaign.toml", "C057", "post", "excluded", "address_protected"),
+    ("campaign.toml", "C057", "email", "sendable", "existing_customer"),  # protection is post only
+    ("letters-legal.toml", "C057", "post", "excluded", "address_protected"),  # whatever the purpose
+    ("letters-legal.toml", "C057", "email", "sendable", "legal_obligation"),
+    ("letters-legal.toml", "C054", "email", "sendable", "legal_obligation"),  # under_age: not legal
+    ("birthday-edge.toml", "C055", "email", "excluded", "under_age"),  # 29 Feb 2008: 17 on 28 Feb
+    ("birthday-edge.toml", "C056", "email", "sendable", "consent"),  # 28 Feb 2008: 18 today
+    ("multichannel.toml", "C055", "email", "sendable", "consent"),  # 18 by December
+    ("multichannel.toml", "C001", "email", "excluded", "contact_pressure"),  # 2 in 30 days
+    ("multichannel.toml", "C001", "social", "excluded", "contact_pressure"),  # a cap on every channel
+    ("multichannel.toml", "C010", "email", "excluded", "contact_pressure"),  # a second inside the window
+    ("multichannel.toml", "C048", "email", "sendable", "existing_customer"),  # one row on the edge: 1
+    ("multichannel.toml", "C048", "post", "excluded", "channel_arbitration"),  # e-mail chosen
+    ("multichannel.toml", "C015", "email", "sendable", "consent"),  # service cap: not this purpose
+    ("multichannel.toml", "C021", "phone", "excluded", "contact_pressure"),  # quarterly-call
+    ("multichannel.toml", "C021", "sms", "sendable", "consent"),
+    ("multichannel.toml", "C021", "post", "excluded", "channel_arbitration"),  # SMS chosen
+    ("multichannel.toml", "C022", "sms", "excluded", "duplicate_contact"),  # after arbitration
+    ("multichannel.toml", "C032", "phone", "excluded", "channel_arbitration"),
+    ("multichannel.toml", "C032", "social", "sendable", "legitimate_interest"),  # not arbitrated
 ]
 
 
@@ -188,3 +209,11 @@ def test_sample_campaign_counts_orphan_and_list_warning(runs):
     assert summary["orphan_consent_ids"]["examples"] == ["C999"]
     assert summary["warnings"], "the robinson list's phone '12' should be counted as a warning"
     assert summary["stale"] is False
+
+
+def test_sample_multichannel_counts_the_history_and_its_orphan(runs):
+    import json
+
+    summary = json.loads((runs["multichannel.toml"] / "summary.json").read_text(encoding="utf-8"))
+    assert summary["inputs"]["contact_history"] == 15
+    assert summary["orphan_history_ids"] == {"count": 1, "examples": ["C998"]}

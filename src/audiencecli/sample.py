@@ -35,7 +35,12 @@ CHUNK_ROWS = 1_000_000
 LIST_SHARE = 0.10
 POOL_SIZE = 400
 CAMPAIGN_NAME = "sample-pension-2026-12"
-TABLES = ("customers", "consents", "holdings", "internal", "robinson", "telemarketing")
+TABLES = ("customers", "consents", "holdings", "contact_history", "internal", "robinson", "telemarketing")
+HISTORY_DAYS = 180
+# The campaigns the history's rows belong to; the sample campaign's own name among them, for
+# its same_campaign cap.
+HISTORY_CAMPAIGNS = ("autumn-newsletter-2026", "pension-letter-2026", "savings-sms-2026", "service-news-2026",
+                     "terms-change-2026", "survey-2026", "black-week-2026", CAMPAIGN_NAME)
 
 U64 = pl.UInt64
 GOLDEN = 0x9E3779B97F4A7C15
@@ -288,7 +293,7 @@ def _phone_text(r: Rng, stream: str, kind: pl.Expr, a: pl.Expr, s: pl.Expr,
 CUSTOMER_COLUMNS = (
     "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
     "street_address", "postal_code", "city", "country", "language", "birth_date", "deceased_date",
-    "paperless", "business_role",
+    "paperless", "business_role", "address_protected",
 )
 # what the suppression lists copy from the customers they pick
 PICKED_COLUMNS = ("customer_id", "email", "first_name", "last_name", "street_address", "postal_code",
@@ -436,7 +441,12 @@ def _profile(r: Rng, pools: Pools) -> dict[str, pl.Expr]:
     return {
         "company_name": pl.when(business).then(r.choice("company", pools.company)).otherwise(NONE),
         "business_role": pl.when(business & (role != "")).then(role).otherwise(NONE),
-        "birth_date": _mixed_date(r, "birthfmt", _day(dt.date(1930, 1, 1), r, "birth", 76 * 365), 0.15),
+        # a few percent born 2008-2016: minors, some of them under the minimum age
+        "birth_date": _mixed_date(r, "birthfmt", pl.when(r.unif("young") < 0.04)
+                                  .then(_day(dt.date(2008, 1, 1), r, "youngbirth", 9 * 365))
+                                  .otherwise(_day(dt.date(1930, 1, 1), r, "birth", 76 * 365)), 0.15),
+        # ~0.5 % under a safety non-disclosure (turvakielto)
+        "address_protected": pl.when(r.unif("protected") < 0.005).then(pl.lit("true")).otherwise(NONE),
         "deceased_date": pl.when(r.unif("dead") < 0.005)
         .then(_mixed_date(r, "deathfmt", _day(dt.date(2018, 1, 1), r, "death", 8 * 365 + 330), 0.3))
         .otherwise(NONE),
@@ -490,6 +500,29 @@ def _consents(lo: int, hi: int, n: int, seed: int, width: int, offset: int) -> p
     return pl.concat(
         [ev.lazy().filter(pl.col("_fmt") == k).with_columns(recorded_at=e) for k, e in enumerate(formats)]
     ).sort("_c", "_ts", "_i").select("customer_id", "channel", "purpose", "status", "recorded_at", "source").collect()
+
+
+def _history(lo: int, hi: int, n: int, seed: int, width: int, offset: int, fmt: str) -> pl.DataFrame:
+    """0-12 contacts per customer (mean ~6) over the HISTORY_DAYS before as_of, all channels and
+    purposes, several campaigns; 0.1 % orphan ids. Parquet holds sent_at as a timestamp, CSV as
+    ISO text with its offset; each customer's contacts in time order."""
+    h = _per_customer(lo, hi, seed, "history", [3, 4, 6, 9, 11, 13, 13, 11, 9, 7, 6, 4, 4], offset).lazy()
+    r = Rng(seed, "history")
+    end = int(dt.datetime.combine(AS_OF, dt.time(22, 0), tzinfo=dt.timezone.utc).timestamp())
+    secs = pl.lit(end - HISTORY_DAYS * 86400) + r.below("t", HISTORY_DAYS * 86400)
+    orphan = r.unif("orphan") < 0.001
+    h = h.with_columns(
+        customer_id=pl.when(orphan).then(_id(pl.lit(n) + r.below("orphid", max(1, n // 1000)), width))
+        .otherwise(_id(pl.col("_c"), width)),
+        channel=r.choice("channel", ["email", "sms", "phone", "post", "social"], [45, 20, 8, 17, 10]),
+        purpose=r.choice("purpose", ["marketing", "service", "survey", "contract", "legal"], [60, 25, 5, 5, 5]),
+        sent_at=pl.from_epoch(secs, time_unit="s").dt.cast_time_unit("us").dt.replace_time_zone("UTC"),
+        campaign=r.choice("campaign", HISTORY_CAMPAIGNS, [20, 20, 15, 15, 10, 10, 9.5, 0.5]),
+    ).sort("_c", "sent_at", "_i")
+    if fmt != "parquet":
+        h = h.with_columns(sent_at=pl.col("sent_at").dt.convert_time_zone("Europe/Helsinki")
+                           .dt.strftime("%Y-%m-%dT%H:%M:%S%:z"))
+    return h.select("customer_id", "channel", "purpose", "sent_at", "campaign").collect()
 
 
 def _holdings(lo: int, hi: int, seed: int, width: int, offset: int) -> pl.DataFrame:
@@ -638,11 +671,37 @@ channels = ["email", "sms", "phone", "post", "social"]
 business_roles = ["ceo", "cfo"]
 as_of = {as_of}
 holdout_percent = 5
+# minimum_age = 15 (the default): no marketing to anyone younger
 
 [inputs]
 customers = "customers.{fmt}"
 consents = "consents.{fmt}"
 holdings = "holdings.{fmt}"
+contact_history = "contact_history.{fmt}"
+
+[[pressure]]
+# at most two marketing contacts in 30 days, whatever the channel
+name = "marketing-monthly"
+max_contacts = 2
+window_days = 30
+
+[[pressure]]
+# one sales call a quarter
+name = "quarterly-call"
+channels = ["phone"]
+max_contacts = 1
+window_days = 90
+
+[[pressure]]
+# never this campaign twice to one person
+name = "once-per-campaign"
+max_contacts = 1
+window_days = 365
+same_campaign = true
+
+[arbitration]
+# one direct contact per person, e-mail first; social is kept beside it
+order = ["email", "sms", "post", "phone"]
 
 [[suppressions]]
 name = "internal-prohibitions"
@@ -714,6 +773,8 @@ def write_sample(out_dir: str | Path, customers: int, seed: int = 1, fmt: str = 
             del chunk
             tables["consents"].write(_consents(lo, hi, customers, seed, width, tables["consents"].rows))
             tables["holdings"].write(_holdings(lo, hi, seed, width, tables["holdings"].rows))
+            tables["contact_history"].write(_history(lo, hi, customers, seed, width, tables["contact_history"].rows,
+                                                     fmt))
         step("suppression lists")
         for name, finish in LISTS.items():
             rows = pl.concat(picked.pop(name)).sort("_i").drop("_i")
