@@ -4,8 +4,8 @@ engineer would write it without audiencecli.
 
     .venv/bin/python bench/peer_duckdb.py CONFIG OUT_DIR [--threads N] [--memory-limit 16GB]
 
-Reads the inputs with read_csv/read_parquet, resolves consents with arg_max, applies R1-R11 with
-CASE expressions, dedupes (R10) with a window, and writes the channel files, `exclusions`,
+Reads the inputs with read_csv/read_parquet, resolves consents with arg_max, applies R1-R11 and R13 with
+CASE expressions, dedupes (R15) with a window, and writes the channel files, `exclusions`,
 `summary.json` and a `manifest.json` with the SHA-256 of every input and output, in the config's
 output format (CSV or Parquet), sorted by customer_id, into OUT_DIR (built beside it and renamed
 into place). It exists to be measured against `audience build` (bench/run.py) and to cross-check
@@ -142,6 +142,9 @@ def load_config(path: Path) -> dict:
         }
         spec["applies"] = purpose in spec["purposes"] and any(c in channels for c in spec["channels"])
         lists.append(spec)
+    if raw.get("pressure") or raw.get("arbitration"):
+        raise PeerError("the peer does not implement [[pressure]] or [arbitration]; give it the campaign "
+                        "without them (bench/run.py writes one)", 2)
     inputs = raw["inputs"]
     output = raw.get("output", {})
     return {
@@ -150,6 +153,7 @@ def load_config(path: Path) -> dict:
         "business_roles": tuple(r.lower() for r in camp.get("business_roles", ())),
         "as_of": as_of, "as_of_date": as_of.astimezone(HELSINKI).date(),
         "holdout_percent": float(camp.get("holdout_percent", 0)), "dedupe": bool(camp.get("dedupe", True)),
+        "minimum_age": int(camp.get("minimum_age", 15)),
         "customers": _file(inputs["customers"], base), "consents": _file(inputs["consents"], base),
         "holdings": _file(inputs["holdings"], base) if inputs.get("holdings") else None,
         "lists": lists, "format": output.get("format", "csv"),
@@ -364,6 +368,9 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
                paperless AS paperless_raw,
                CASE WHEN paperless IS NULL THEN false WHEN lower(paperless) IN {qlist(TRUE_WORDS)} THEN true
                     WHEN lower(paperless) IN {qlist(FALSE_WORDS)} THEN false END AS paperless,
+               CASE WHEN address_protected IS NULL THEN false WHEN lower(address_protected) IN {qlist(TRUE_WORDS)}
+                    THEN true WHEN lower(address_protected) IN {qlist(FALSE_WORDS)} THEN false END
+                    AS address_protected,
                lower(business_role) AS business_role
         FROM raw_customers
         WHERE NOT (customer_id IS NULL AND customer_type IS NULL AND email IS NULL AND phone IS NULL
@@ -392,7 +399,7 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
                   + count(*) FILTER (WHERE customer_type IS NULL OR customer_type NOT IN ('private', 'business'))
                   + count(*) FILTER (WHERE deceased_raw IS NOT NULL AND deceased_date IS NULL)
                   + count(*) FILTER (WHERE birth_raw IS NOT NULL AND birth_date IS NULL)
-                  + count(*) FILTER (WHERE paperless IS NULL)
+                  + count(*) FILTER (WHERE paperless IS NULL) + count(*) FILTER (WHERE address_protected IS NULL)
                   + count(*) FILTER (WHERE country IS NOT NULL AND NOT regexp_full_match(country, '[A-Z]{{2}}'))
            FROM customers),
           (SELECT count(*) FILTER (WHERE customer_id IS NULL OR recorded_at IS NULL
@@ -550,11 +557,17 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
     def applies(purposes) -> str:
         return "true" if purpose in purposes else "false"
 
+    age = (f"({as_of_date.year} - year(birth_date) - CASE WHEN month(birth_date) * 100 + day(birth_date) > "
+           f"{as_of_date.month * 100 + as_of_date.day} THEN 1 ELSE 0 END)")
+    minimum_age = c["minimum_age"]
     rules = [  # (code, fails) in the contract's order; NULL-safe, and a NULL left over fails closed
         ("segment_not_targeted", f"customer_type NOT IN {qlist(c['segments'])}"),
         ("deceased", f"deceased_date IS NOT NULL AND deceased_date <= DATE '{as_of_date}'"),
+        ("under_age", f"{applies(CONSENT_PURPOSES)} AND {minimum_age} > 0 AND birth_date IS NOT NULL "
+                      f"AND {age} < {minimum_age}"),
         ("no_active_contract", f"{applies(('contract', 'legal'))} AND {'NOT has_holding' if pg else 'false'}"),
         ("paperless", f"{applies(('service', 'contract', 'legal'))} AND channel = 'post' AND paperless"),
+        ("address_protected", "channel = 'post' AND address_protected"),
         ("missing_contact", "contact_problem IS NOT DISTINCT FROM 'missing'"),
         ("invalid_contact", "contact_problem IS NOT NULL AND contact_problem <> 'missing'"),
         ("customer_denied", f"{applies(CONSENT_PURPOSES)} AND consent_state IS NOT DISTINCT FROM 'denied'"),
@@ -568,6 +581,9 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
         "deceased": f"'deceased_date ' || strftime(deceased_date, '%Y-%m-%d') || ' is on or before as_of {as_of_date}'",
         "no_active_contract": f"'no active holding of product group {pg} on {as_of_date}'",
         "paperless": "'paperless customer: documents go to the web service archive with an e-mail notice'",
+        "under_age": f"'birth_date ' || strftime(birth_date, '%Y-%m-%d') || ': age ' || {age} || ' is below "
+                     f"minimum_age {minimum_age}'",
+        "address_protected": "'safety non-disclosure: the address never leaves in a file'",
         "missing_contact": "CASE channel WHEN 'email' THEN 'no email address' WHEN 'sms' THEN 'no phone number' "
                            "WHEN 'phone' THEN 'no phone number' WHEN 'post' THEN 'no postal address' "
                            "ELSE 'neither email address nor phone number' END",
@@ -596,6 +612,7 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
         CREATE TEMP TABLE ruled AS
         WITH base AS (
             SELECT ct.customer_id, ch.channel, ct.customer_type, ct.deceased_date, ct.paperless, ct.business_role,
+                   ct.birth_date, ct.address_protected,
                    ct.email_norm, ct.email_valid, ct.phone, ct.phone_e164, ct.phone_mobile, ct.phone_problem,
                    ct.address_problem, ct.post_key, ct.bucket,
                    h.customer_id IS NOT NULL AS has_holding,
@@ -612,10 +629,10 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
         flagged AS (SELECT *, {flags} FROM facts),
         one_pass AS (
             SELECT customer_id, channel, dedupe_key, bucket, {reason} AS reason_code, {all_reasons} AS all_reasons,
-                   {legal_basis} AS legal_basis, customer_type, deceased_date, contact_problem, consent_state,
+                   {legal_basis} AS legal_basis, customer_type, deceased_date, birth_date, contact_problem, consent_state,
                    consent_at, consent_source, consent_event, sup_internal, sup_robinson, sup_telemarketing, sup_custom
             FROM flagged)
-        -- R11, per customer and before R10: held out wherever the customer would be sendable
+        -- R13, per customer and before R15: held out wherever the customer would be sendable
         SELECT customer_id, channel, CASE WHEN control THEN NULL ELSE dedupe_key END AS dedupe_key,
                CASE WHEN control THEN 'control_group' ELSE reason_code END AS reason_code,
                CASE WHEN control THEN 'control_group' ELSE all_reasons END AS all_reasons,
@@ -624,8 +641,8 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
                CASE WHEN reason_code IS NULL AND NOT control THEN legal_basis END AS legal_basis
         FROM (SELECT *, reason_code IS NULL AND coalesce(bucket < {holdout}, false) AS control FROM one_pass)
     """)
-    lap("rules R1-R9, R11")
-    # R10: among the rows still sendable, the smallest customer_id per contact point is kept.
+    lap("rules R1-R11, R13")
+    # R15: among the rows still sendable, the smallest customer_id per contact point is kept.
     con.execute(f"""
         CREATE TEMP TABLE decisions AS
         WITH kept AS (
@@ -641,7 +658,7 @@ def _build(con, config: dict, out: Path, *, allow_stale: bool, timings: dict) ->
               FROM ruled r LEFT JOIN kept k ON k.channel = r.channel AND k.dedupe_key = r.dedupe_key) r
     """)
     con.execute("DROP TABLE ruled")
-    lap("rule R10")
+    lap("rule R15")
 
     # -- outputs
     fmt = c["format"]

@@ -32,6 +32,7 @@ def _module(name: str):
 
 
 peer = _module("peer_duckdb")
+variants = _module("variants")
 compare = _module("compare")
 floor = _module("floor")
 
@@ -44,7 +45,8 @@ def sample(request, tmp_path_factory):
 
 
 def test_peer_makes_the_same_decisions_as_build(sample):
-    config = sample / "data" / "campaign.toml"
+    # The peer has no contact pressure or arbitration: both decide the campaign without them.
+    config = variants.without_pressure(sample / "data" / "campaign.toml")
     result = CliRunner().invoke(app, ["build", str(config), "--out", str(sample / "build"), "--quiet"])
     assert result.exit_code == 0, result.output
     assert peer.main([str(config), str(sample / "peer")]) == 0
@@ -109,3 +111,15 @@ def test_peer_phone_fast_path_agrees_with_libphonenumber(con):
         assert (e164, mobile, problem) == (expected["e164"], expected["mobile"], expected["problem"]), raw
         if e164:
             assert phonenumbers.is_valid_number(phonenumbers.parse(e164))
+
+
+def test_the_twin_without_pressure_drops_the_caps_arbitration_and_history_only(tmp_path):
+    text = """[campaign]\nname = "x"\n\n[inputs]\ncustomers = "c.csv"\ncontact_history = "h.csv"\n\n""" \
+        """[[pressure]]\nname = "m"\nmax_contacts = 2\n\n[arbitration]\norder = ["email"]\n\n""" \
+        """[[suppressions]]\nname = "own"\n"""
+    assert variants.without_pressure_text(text) == \
+        """[campaign]\nname = "x"\n\n[inputs]\ncustomers = "c.csv"\n\n[[suppressions]]\nname = "own"\n"""
+
+
+def test_the_peer_refuses_a_campaign_with_caps(sample):
+    assert peer.main([str(sample / "data" / "campaign.toml"), str(sample / "peer-refused")]) == 2
