@@ -288,3 +288,17 @@ def test_not_a_run_directory_is_exit_2_with_one_line(small, damage):
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and str(b) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_diff_names_the_reasons_of_who_should_be_contacted(tmp_path):
+    """The webinar on all five channels, then the same data with caps and arbitration: those who
+    left went to the new rules."""
+    runs = []
+    for config in ("campaign.toml", "multichannel.toml"):
+        out = tmp_path / config
+        result = CliRunner().invoke(app, ["build", str(REPO / "sample_data" / config), "--out", str(out), "--quiet"])
+        assert result.exit_code == 0, result.stderr
+        runs.append(out)
+    result = diff_json(*runs)
+    left = {reason for c in result["channels"].values() for reason in c.get("left_by_reason", {})}
+    assert {"contact_pressure", "channel_arbitration"} <= left

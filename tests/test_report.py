@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audiencecli.cli import app
+from audiencecli.rules import REASON_CODES
 from conftest import REPO
 
 SAMPLE = REPO / "sample_data" / "campaign.toml"
@@ -506,3 +507,21 @@ def test_summary_table_lists_reasons_and_bases_in_the_rules_order():
     text = console.export_text()
     assert text.index("robinson_register") < text.index("no_consent")
     assert text.index("consent ") < text.index("existing_customer")
+
+
+def test_report_shows_the_reasons_of_who_should_be_contacted_in_rules_order(tmp_path):
+    run = tmp_path / "multi"
+    result = invoke("build", REPO / "sample_data" / "multichannel.toml", "--out", run, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    result = invoke("report", run, env=WIDE)
+    assert result.exit_code == 0, result.stderr
+    rows = list(table_rows(result.stdout))
+    new = ["under_age", "address_protected", "contact_pressure", "channel_arbitration"]
+    assert all(code in rows for code in new)
+    assert [r for r in rows if r in REASON_CODES] == [c for c in REASON_CODES if c in rows]
+    assert re.search(r"^orphan history ids +1 *$", result.stdout, re.M)
+    page = tmp_path / "multi.html"
+    assert invoke("report", run, "--html", page).exit_code == 0
+    elements = Elements(page.read_text(encoding="utf-8"))
+    labels = {b["data-label"] for svg in elements.svgs("waterfall").values() for b in elements.inside(svg, "rect", "bar")}
+    assert set(new) <= labels

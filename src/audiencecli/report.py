@@ -205,6 +205,7 @@ def _stale_text(run: Run) -> str:
 def _facts(run: Run) -> list[tuple[str, str]]:
     summary, manifest = run.summary, run.manifest
     orphans = summary.get("orphan_consent_ids") or {}
+    history_orphans = summary.get("orphan_history_ids") or {}
     return [
         ("campaign", _text(summary["campaign"])),
         ("purpose", _text(summary["purpose"])),
@@ -212,6 +213,7 @@ def _facts(run: Run) -> list[tuple[str, str]]:
         ("stale", ("yes: " if summary.get("stale") else "no: ") + _stale_text(run)),
         ("lists not applying", ", ".join(map(_text, summary.get("skipped_lists") or [])) or "none"),
         ("orphan consent ids", _text(orphans.get("count", 0) if isinstance(orphans, dict) else "")),
+        ("orphan history ids", _text(history_orphans.get("count", 0) if isinstance(history_orphans, dict) else "")),
         ("warnings", str(len(_warnings(summary)))),
         ("run directory", str(run.dir)),
         ("command", shlex.join(map(_text, manifest.get("command") or []))),
