@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/floor.py CONFIG OUT_DIR
 
-Reads the customers, consents, holdings and every suppression list the config names, completely,
+Reads the customers, consents, holdings, the contact history and every suppression list the config
+names, completely,
 with Polars (CSV as text, every column, the delimiter taken from the header line as the build
 does; Parquet as stored), then writes five channel files of N rows each (N = customers), with
 the columns of that channel's file taken from the customers as they are (social: email and phone
@@ -57,8 +58,9 @@ def main(argv: list[str]) -> int:
     customers = read(path_of(inputs["customers"]))
     rows = {"customers": customers.height}
     others = [("consents", inputs["consents"])]
-    if inputs.get("holdings"):
-        others.append(("holdings", inputs["holdings"]))
+    for role in ("holdings", "contact_history"):
+        if inputs.get(role):
+            others.append((role, inputs[role]))
     others += [(entry["name"], entry["path"]) for entry in config.get("suppressions", [])]
     for name, entry in others:
         rows[name] = read(path_of(entry)).height  # read completely, then dropped

@@ -12,8 +12,14 @@ to round:
   build-parquet  .venv/bin/audience build <size>-parquet/campaign.toml --out DIR --quiet
   floor-csv      .venv/bin/python bench/floor.py <size>/campaign.toml DIR
   floor-parquet  .venv/bin/python bench/floor.py <size>-parquet/campaign.toml DIR
-  peer-csv       .venv/bin/python bench/peer_duckdb.py <size>/campaign.toml DIR
-  peer-parquet   .venv/bin/python bench/peer_duckdb.py <size>-parquet/campaign.toml DIR
+  twin-csv       .venv/bin/audience build <size>/campaign-without-pressure.toml --out DIR --quiet
+  twin-parquet   .venv/bin/audience build <size>-parquet/campaign-without-pressure.toml --out DIR --quiet
+  peer-csv       .venv/bin/python bench/peer_duckdb.py <size>/campaign-without-pressure.toml DIR
+  peer-parquet   .venv/bin/python bench/peer_duckdb.py <size>-parquet/campaign-without-pressure.toml DIR
+
+The sample campaign has contact-pressure caps over the contact history and channel arbitration;
+its twin (bench/variants.py) is the same campaign without them: the "twin" build is what the
+caps and arbitration cost, and the DuckDB peer, which implements neither, runs the twin.
 
 Each is one process under `/usr/bin/time -v` (wall time, user + system CPU, peak RSS), watched
 by a memory guard: when the RSS of its processes passes --max-rss-gb (default 20) or the
@@ -23,7 +29,7 @@ past --timeout seconds it is killed and recorded as "timeout". (An address-space
 --as or RLIMIT_AS, is not used: Polars' and DuckDB's allocators reserve far more address space
 than they touch, so it fails runs that would fit.)
 
-After the first round the build's and the peer's run directories of each format are compared
+After the first round the twin build's and the peer's run directories of each format are compared
 with bench/compare.py (decisions, all_reasons, channel-file values); the result is recorded.
 Medians, the ratios build/floor and build/peer (median of the per-round ratios, so each ratio
 comes from runs made minutes apart), the machine facts, the git commit and this command go into
@@ -47,13 +53,16 @@ import threading
 import time
 from pathlib import Path
 
+from variants import without_pressure
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 DATA = BENCH / "data"
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS = BENCH / "RESULTS.md"
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
-MEASUREMENTS = ("build-csv", "build-parquet", "floor-csv", "floor-parquet", "peer-csv", "peer-parquet")
+MEASUREMENTS = ("build-csv", "build-parquet", "twin-csv", "twin-parquet", "floor-csv", "floor-parquet",
+                "peer-csv", "peer-parquet")
 
 
 def size_customers(size: str) -> int:
@@ -75,7 +84,8 @@ def ensure_data(size: str, fmt: str, log) -> Path:
     customers = size_customers(size)
     expected = f"(customers = {customers}, seed = 1, format = {fmt})"
     config = folder / "campaign.toml"
-    if config.exists() and expected in config.read_text(encoding="utf-8").splitlines()[0]:
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    if text and expected in text.splitlines()[0] and "contact_history" in text:  # older samples had no history
         return config
     log(f"making {folder} with audience sample ({customers:,} customers, {fmt})")
     started = time.perf_counter()
@@ -87,7 +97,9 @@ def ensure_data(size: str, fmt: str, log) -> Path:
 
 def command(label: str, config: Path, out: Path, peer_memory_limit: str | None = None) -> list[str]:
     kind = label.split("-")[0]
-    if kind == "build":
+    if kind in ("twin", "peer"):
+        config = without_pressure(config)
+    if kind in ("build", "twin"):
         return [str(VENV_BIN / "audience"), "build", str(config), "--out", str(out), "--quiet"]
     script = {"floor": "floor.py", "peer": "peer_duckdb.py"}[kind]
     extra = ["--memory-limit", peer_memory_limit] if kind == "peer" and peer_memory_limit else []
@@ -254,7 +266,7 @@ def summarize(runs: list[dict], sizes: list[str], labels: list[str]) -> tuple[li
     ratios = []
     for size in sizes:
         for fmt in ("csv", "parquet"):
-            for other in ("floor", "peer"):
+            for other in ("floor", "twin", "peer"):
                 per_round = {"wall": [], "cpu": [], "rss": []}
                 rounds = sorted({r["round"] for r in runs if r["size"] == size})
                 for rnd in rounds:
@@ -276,9 +288,9 @@ def report(args_line: str, facts: dict, rows: list[dict], ratios: list[dict], ch
            started: dt.datetime, finished: dt.datetime, loads: tuple[str, str]) -> str:
     when = f"{started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC"
     kinds = {row["label"].split("-")[0] for row in rows}
-    what = ("build vs I/O floor vs DuckDB peer" if {"build", "floor", "peer"} <= kinds
-            else " and ".join({"build": "`audience build`", "floor": "I/O floor", "peer": "DuckDB peer"}[k]
-                              for k in ("build", "floor", "peer") if k in kinds))
+    names = {"build": "`audience build`", "twin": "the build without caps and arbitration", "floor": "I/O floor",
+             "peer": "DuckDB peer"}
+    what = " vs ".join(names[k] for k in names if k in kinds)
     sizes = ", ".join(dict.fromkeys(row["size"] for row in rows))
     lines = [
         f"## {started:%Y-%m-%d}: {what}, {sizes} (`bench/run.py`)",
@@ -304,7 +316,7 @@ def report(args_line: str, facts: dict, rows: list[dict], ratios: list[dict], ch
         "",
     ]
     if checks:
-        lines.append("**Same decisions?** `bench/compare.py` on the first round's run directories "
+        lines.append("**Same decisions?** `bench/compare.py` on the first round's run directories of the twin build and the peer "
                      "(every customer × channel: sendable with its legal_basis, or excluded with its reason_code; "
                      "then all_reasons and every channel-file value):")
         lines.append("")
@@ -400,12 +412,12 @@ def main(argv: list[str] | None = None) -> int:
                 cpu = f"{result['cpu_s']:.1f}" if result["cpu_s"] is not None else "?"
                 log(f"{size} round {rnd + 1} {label:14} {result['wall_s']:7.2f} s wall {cpu:>7} s CPU "
                     f"{result['rss_mb']:7.0f} MB  load {result['load1']:.1f}  {result['status']}")
-                keep = rnd == 0 and label.split("-")[0] in ("build", "peer") and not args.no_check
+                keep = rnd == 0 and label.split("-")[0] in ("twin", "peer") and not args.no_check
                 if not keep:
                     subprocess.run(["rm", "-rf", str(out)], check=True)
             if rnd == 0 and not args.no_check:
                 for fmt in ("csv", "parquet"):
-                    a, b = runs_dir / f"build-{fmt}-{size}", runs_dir / f"peer-{fmt}-{size}"
+                    a, b = runs_dir / f"twin-{fmt}-{size}", runs_dir / f"peer-{fmt}-{size}"
                     if not (a / "summary.json").exists() or not b.exists():
                         continue
                     proc = subprocess.run([str(VENV_BIN / "python"), str(BENCH / "compare.py"), str(a), str(b),
@@ -428,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
                     checks.append({"size": size, "format": fmt, "summary": summary, "result": res})
                     log(f"compare {size} {fmt}: {summary}")
                 for fmt in ("csv", "parquet"):
-                    for kind in ("build", "peer"):
+                    for kind in ("twin", "peer"):
                         subprocess.run(["rm", "-rf", str(runs_dir / f"{kind}-{fmt}-{size}")], check=True)
     finished = dt.datetime.now(dt.timezone.utc)
     rows, ratios = summarize(runs, args.sizes, list(args.only))
