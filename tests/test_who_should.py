@@ -437,6 +437,30 @@ def test_duplicate_contact_runs_on_what_arbitration_left(campaign):
     assert outcome(run, "C2", "post") == "consent"
 
 
+def test_channel_arbitration_explain_names_the_channel_chosen_even_when_a_duplicate_took_it(campaign):
+    """C2 is given the e-mail by arbitration and then loses it to C1's same address: the channel
+    chosen is still the e-mail, as the SMS's exclusion says."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from audiencecli.cli import app
+
+    campaign.customers = [customer("C1", email="shared@example.fi", phone=""),
+                          customer("C2", email="shared@example.fi")]
+    campaign.consents = granted("C1", "C2")
+    campaign.campaign = {"channels": ["email", "sms"]}
+    campaign.arbitration = ["email", "sms"]
+    run = build(campaign)
+    assert outcome(run, "C2", "email") == "duplicate_contact"
+    assert run.excluded("sms")["C2"]["detail"] == "chosen: email"
+    result = CliRunner().invoke(app, ["explain", str(campaign.write()), "C2", "--json"])
+    assert result.exit_code == 0, result.stderr
+    channels = {c["channel"]: c for c in json.loads(result.stdout)["channels"]}
+    assert channels["sms"]["evidence"]["channel_chosen"] == "email"
+    assert channels["email"]["evidence"]["channel_chosen"] == "email"
+
+
 @pytest.mark.parametrize("order", [["email", "fax"], ["email", "email"], [], "email"])
 def test_channel_arbitration_bad_order_is_a_config_error(campaign, order):
     campaign.campaign = {"channels": ["email", "sms"]}

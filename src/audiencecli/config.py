@@ -10,6 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -126,11 +127,15 @@ class Config:
     # [arbitration].order: the campaign channels arbitrated, most preferred first; () without it.
     arbitration: tuple[str, ...] = ()
 
-    def applying_caps(self, channel: str) -> tuple[PressureCap, ...]:
-        """The caps that count on this campaign channel (contract and legal are never capped)."""
+    def applying_cap_indexes(self, channel: str) -> tuple[int, ...]:
+        """The positions in `pressure` of the caps that count on this campaign channel (contract and
+        legal are never capped): a cap's index is how the cap facts name it."""
         if self.purpose not in LIST_PURPOSES:
             return ()
-        return tuple(cap for cap in self.pressure if cap.applies_to(self.purpose, channel))
+        return tuple(i for i, cap in enumerate(self.pressure) if cap.applies_to(self.purpose, channel))
+
+    def applying_caps(self, channel: str) -> tuple[PressureCap, ...]:
+        return tuple(self.pressure[i] for i in self.applying_cap_indexes(channel))
 
     @property
     def as_of_date(self) -> dt.date:
@@ -286,6 +291,48 @@ class _Checker:
             return None
         return tuple(v for v in allowed if v in value)
 
+    def boolean(self, table: dict, key: str, label: str, *, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{label}.{key}", f"must be true or false ({value!r})")
+            return default
+        return value
+
+    def whole_number(self, table: dict, key: str, label: str, *, default: int, minimum: int,
+                     maximum: int | None = None, required: bool = False) -> int:
+        span = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        if key not in table:
+            if required:
+                self.fail(f"{label}.{key}", f"required; a whole number, {span}")
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+                maximum is not None and value > maximum):
+            self.fail(f"{label}.{key}", f"must be a whole number, {span} ({value!r})")
+            return default
+        return value
+
+    def named_tables(self, entries: Any, array: str, noun: str) -> Iterator[tuple[dict, str | None, str]]:
+        """Each table of the array `[[array]]` with its name (checked: pattern, unique) and the label
+        its problems are reported under: `array[name]`, or `array[index]` when it has no name."""
+        if not isinstance(entries, list):
+            self.fail(array, f"must be an array of tables ([[{array}]])")
+            return
+        seen: set[str] = set()
+        for index, entry in enumerate(entries, start=1):
+            label = f"{array}[{index}]"
+            if not isinstance(entry, dict):
+                self.fail(label, "must be a table")
+                continue
+            self.unknown_keys(entry, array, label)
+            name = self.string(entry, "name", label, required=True, pattern=NAME_PATTERN)
+            if name is not None:
+                label = f"{array}[{name}]"
+                if name in seen:
+                    self.fail(label, f"name is used by another {noun}; names must be unique")
+                seen.add(name)
+            yield entry, name, label
+
     def file_spec(self, value: Any, key: str, base: Path) -> FileSpec | None:
         if isinstance(value, str):
             path, encoding = value, "utf-8"
@@ -362,14 +409,8 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
     if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout <= 100:
         check.fail("campaign.holdout_percent", f"must be a number from 0 to 100 ({holdout!r})")
         holdout = 0
-    dedupe = campaign.get("dedupe", True)
-    if not isinstance(dedupe, bool):
-        check.fail("campaign.dedupe", f"must be true or false ({dedupe!r})")
-        dedupe = True
-    minimum_age = campaign.get("minimum_age", 15)
-    if isinstance(minimum_age, bool) or not isinstance(minimum_age, int) or not 0 <= minimum_age <= 120:
-        check.fail("campaign.minimum_age", f"must be a whole number of years from 0 to 120 ({minimum_age!r})")
-        minimum_age = 15
+    dedupe = check.boolean(campaign, "dedupe", "campaign", default=True)
+    minimum_age = check.whole_number(campaign, "minimum_age", "campaign", default=15, minimum=0, maximum=120)
 
     inputs = data.get("inputs", {})
     if "inputs" not in data:
@@ -434,39 +475,11 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
     )
 
 
-def _whole_number(entry: dict, key: str, label: str, check: _Checker, *, required: bool, default: int,
-                  minimum: int) -> int:
-    if key not in entry:
-        if required:
-            check.fail(f"{label}.{key}", f"required; a whole number, {minimum} or more")
-        return default
-    value = entry[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        check.fail(f"{label}.{key}", f"must be a whole number, {minimum} or more ({value!r})")
-        return default
-    return value
-
-
 def _load_pressure(entries: Any, check: _Checker) -> tuple[PressureCap, ...]:
-    if not isinstance(entries, list):
-        check.fail("pressure", "must be an array of tables ([[pressure]])")
-        return ()
     caps: list[PressureCap] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries, start=1):
-        label = f"pressure[{index}]"
-        if not isinstance(entry, dict):
-            check.fail(label, "must be a table")
-            continue
-        check.unknown_keys(entry, "pressure", label)
-        name = check.string(entry, "name", label, required=True, pattern=NAME_PATTERN)
-        if name is not None:
-            label = f"pressure[{name}]"
-            if name in seen:
-                check.fail(label, "name is used by another cap; names must be unique")
-            seen.add(name)
-        max_contacts = _whole_number(entry, "max_contacts", label, check, required=True, default=1, minimum=1)
-        window_days = _whole_number(entry, "window_days", label, check, required=True, default=1, minimum=1)
+    for entry, name, label in check.named_tables(entries, "pressure", "cap"):
+        max_contacts = check.whole_number(entry, "max_contacts", label, required=True, default=1, minimum=1)
+        window_days = check.whole_number(entry, "window_days", label, required=True, default=1, minimum=1)
         channels = check.choices(entry, "channels", label, CHANNELS, default=CHANNELS)
         purposes_value = entry.get("purposes")
         capped = [p for p in purposes_value if p in ("contract", "legal")] if isinstance(purposes_value, list) else []
@@ -476,10 +489,7 @@ def _load_pressure(entries: Any, check: _Checker) -> tuple[PressureCap, ...]:
             purposes = None
         else:
             purposes = check.choices(entry, "purposes", label, LIST_PURPOSES, default=("marketing",))
-        same_campaign = entry.get("same_campaign", False)
-        if not isinstance(same_campaign, bool):
-            check.fail(f"{label}.same_campaign", f"must be true or false ({same_campaign!r})")
-            same_campaign = False
+        same_campaign = check.boolean(entry, "same_campaign", label, default=False)
         if name and channels and purposes:
             caps.append(PressureCap(name=name, max_contacts=max_contacts, window_days=window_days,
                                     channels=channels, purposes=purposes, same_campaign=same_campaign))
@@ -513,23 +523,8 @@ def _load_arbitration(table: Any, check: _Checker, campaign_channels: tuple[str,
 
 
 def _load_suppressions(entries: Any, check: _Checker, base: Path) -> tuple[SuppressionList, ...]:
-    if not isinstance(entries, list):
-        check.fail("suppressions", "must be an array of tables ([[suppressions]])")
-        return ()
     lists: list[SuppressionList] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries, start=1):
-        label = f"suppressions[{index}]"
-        if not isinstance(entry, dict):
-            check.fail(label, "must be a table")
-            continue
-        check.unknown_keys(entry, "suppressions", label)
-        name = check.string(entry, "name", label, required=True, pattern=NAME_PATTERN)
-        if name is not None:
-            label = f"suppressions[{name}]"
-            if name in seen:
-                check.fail(label, "name is used by another list; names must be unique")
-            seen.add(name)
+    for entry, name, label in check.named_tables(entries, "suppressions", "list"):
         kind = check.choice(entry, "kind", label, LIST_KINDS, required=True)
         file = None
         if "path" not in entry:

@@ -14,10 +14,9 @@ import polars.selectors as cs
 
 from . import schedule
 from .config import HELSINKI, Config
-from .datetimes import HELSINKI_TIME_FORMAT
+from .datetimes import HELSINKI_TIME_FORMAT, helsinki_time_text
 from .engine import ENGINE
 from .errors import UsageError
-from .datetimes import helsinki_time_text
 from .facts import KIND_ORDER, campaign_of, cap_counts, contact_frame, decision_frames, numbered_history, social_hashes
 from .inputs import Inputs
 from .rules import ONE_PASS_RULES, RULES, Rule, age_of
@@ -107,14 +106,22 @@ def explain(config: Config, inputs: Inputs, customer_ids: list[str] | None = Non
     for explanation in result.values():
         explanation.channels.sort(key=lambda c: order[c.channel])
         if config.arbitration:
-            chosen_channel = next((c.channel for c in sorted(explanation.channels,
-                                                                 key=lambda c: config.arbitration.index(c.channel)
-                                                                 if c.channel in config.arbitration else 99)
-                                   if c.channel in config.arbitration and c.outcome == "sendable"), None)
+            chosen_channel = _channel_chosen(explanation.channels, config.arbitration)
             for channel in explanation.channels:
                 if channel.channel in config.arbitration:
                     channel.evidence["channel_chosen"] = chosen_channel
     return result
+
+
+# Reasons given after arbitration: a channel excluded by one of them had been kept by arbitration.
+_AFTER_ARBITRATION = {stage.code for stage in STAGES[[s.code for s in STAGES].index("channel_arbitration") + 1:]}
+
+
+def _channel_chosen(channels: list[ChannelExplanation], order: tuple[str, ...]) -> str | None:
+    """The channel arbitration kept: the first of `order` that passed it (still sendable, or lost
+    afterwards to a later stage such as duplicate_contact)."""
+    passed = {c.channel for c in channels if c.outcome == "sendable" or c.reason_code in _AFTER_ARBITRATION}
+    return next((channel for channel in order if channel in passed), None)
 
 
 def _caps_of(config: Config, inputs: Inputs, ids: pl.Series, chosen_cix: pl.Series) -> dict[int, dict[int, dict]]:
@@ -167,9 +174,10 @@ def _channel(row: dict, config: Config, campaign, caps: dict[int, dict]) -> Chan
         "age": row["age"],
         "address_protected": row["address_protected"],
         "pressure": [
-            {"cap": cap.name, "count": caps.get(i, {}).get("count", 0), "max_contacts": cap.max_contacts,
-             "window_days": cap.window_days, "latest_sent_at": caps.get(i, {}).get("latest_sent_at")}
-            for i, cap in enumerate(config.pressure) if cap in config.applying_caps(channel)
+            {"cap": config.pressure[i].name, "count": caps.get(i, {}).get("count", 0),
+             "max_contacts": config.pressure[i].max_contacts, "window_days": config.pressure[i].window_days,
+             "latest_sent_at": caps.get(i, {}).get("latest_sent_at")}
+            for i in config.applying_cap_indexes(channel)
         ],
         **{key: row[column] for stage in STAGES for key, column in stage.evidence.items()},
     }

@@ -389,8 +389,7 @@ def cap_counts(config: Config, history: pl.DataFrame | None) -> pl.DataFrame:
     with same_campaign, as_of − window_days × 24 h < sent_at ≤ as_of) and the latest sent_at;
     customers it counts none for have no row."""
     parts = []
-    counting = {i for channel in config.channels for i, cap in enumerate(config.pressure)
-                if cap in config.applying_caps(channel)}
+    counting = {i for channel in config.channels for i in config.applying_cap_indexes(channel)}
     for i, cap in enumerate(config.pressure):
         if history is None or i not in counting:
             continue
@@ -414,7 +413,7 @@ def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
     reached (count ≥ max_contacts), every such cap with its count, window and latest sent_at."""
     parts = []
     for channel in config.channels:
-        caps = [i for i, cap in enumerate(config.pressure) if cap in config.applying_caps(channel)]
+        caps = list(config.applying_cap_indexes(channel))
         if not caps:
             continue
         limit = {i: config.pressure[i].max_contacts for i in caps}
@@ -469,8 +468,7 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
     ], how="horizontal").with_columns(fact.made(campaign, "").alias(fact.name) for fact in CUSTOMER_FACTS) \
         .select("cix", *customer_facts, *(c for c in CHANNEL_FACT_INPUTS if c not in customer_facts))
     history = numbered_history(inputs, numbers.get_column("customer_id"))
-    pressed = pressure_texts(config, cap_counts(config, history)) if config.pressure else \
-        pl.DataFrame(schema={"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER})
+    pressed = pressure_texts(config, cap_counts(config, history))
     consents_of, suppressed_of = _by_channel(resolved, config.channels), _by_channel(suppressed, config.channels)
     pressure_of = _by_channel(pressed, config.channels)
     del resolved, suppressed, pressed  # their parts per channel are copies

@@ -153,8 +153,8 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         inputs = Inputs(customers=read.customers, consents=read.consents, holdings=held, lists=found_lists,
                         stale_lists=tuple(stale), skipped_lists=config.skipped_lists(), holders=holders,
                         history=sent)
-        if sent is not None and sent.after_now:
-            inputs.warnings.append(f"{sent.after_now} contact history row(s) dated after now")
+        if sent is not None and (warning := sent.after_now_warning()):
+            inputs.warnings.append(warning)
     return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems,
                       made=read.made_of_customers, made_of_consents=read.made_of_consents)
 

@@ -167,9 +167,6 @@ class ControlGroup(Stage):
     code = "control_group"
     evidence = {"holdout_bucket": "bucket"}
 
-    def applies(self, config: Config, channel: str) -> bool:
-        return config.holdout_percent > 0 and super().applies(config, channel)
-
     def prepare(self, config: Config, contacts: pl.DataFrame) -> pl.Series | None:
         return holdout_buckets(config, contacts)
 
@@ -236,9 +233,6 @@ class Duplicates(Stage):
     reads = ("dedupe_key",)
     evidence = {"duplicate_of": "kept_id"}
 
-    def applies(self, config: Config, channel: str) -> bool:
-        return config.dedupe and super().applies(config, channel)
-
     def run(self, config, passed, prepared, ids, together):
         deduped = [c for c in passed if self.applies(config, c)]
         done = dict(zip(deduped, together([partial(dedupe, passed[c].sendable, passed[c].read["dedupe_key"], ids,
@@ -259,7 +253,7 @@ BUCKET_SLICE = 1_000_000
 
 def holdout_buckets(config: Config, contacts: pl.DataFrame) -> pl.Series | None:
     """Every customer's holdout bucket, in customer order; None when the campaign holds none out."""
-    if config.holdout_percent <= 0 or not RULE_OF[ControlGroup.code].applies(campaign_of(config)):
+    if not RULE_OF[ControlGroup.code].applies(campaign_of(config)):
         return None
     # A million customers at a time: the hex digests are 64 bytes each, made while other work runs.
     ids = contacts.get_column("customer_id")

@@ -42,6 +42,12 @@ class History:
     loaded: Loaded
     after_now: int  # rows read dated after the moment of the build
 
+    def after_now_warning(self) -> str | None:
+        """The warning build and validate give for rows dated after now (a clock or export error)."""
+        if not self.after_now:
+            return None
+        return f"{self.loaded.label}: {self.after_now} contact history row(s) dated after now"
+
 
 def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None,
                  as_of: dt.datetime, now: dt.datetime) -> History | None:
