@@ -301,6 +301,42 @@ def test_contact_pressure_summary_counts_history_rows_and_orphan_ids(campaign):
     assert summary["orphan_history_ids"] == {"count": 1, "examples": ["C9"]}
 
 
+def test_contact_pressure_orphan_ids_include_rows_no_cap_counts(campaign):
+    # C9's only row is a service message, which the marketing cap never counts: still an orphan.
+    run = pressured(campaign, [sent("C1", "2026-11-20T10:00:00"), sent("C9", "2026-11-21T10:00:00", purpose="service")])
+    summary = run.summary()
+    assert summary["inputs"]["contact_history"] == 2
+    assert summary["orphan_history_ids"] == {"count": 1, "examples": ["C9"]}
+
+
+def test_contact_pressure_counts_the_same_when_the_history_is_read_a_slice_at_a_time(campaign, monkeypatch):
+    import audiencecli.sources.history as history
+
+    campaign.customers = [customer("C1"), customer("C2"), customer("C3")]
+    rows = [sent("C1", "2026-11-20T10:00:00"), sent("C2", "2026-11-20T10:00:00"), sent("C1", "2026-11-21T10:00:00"),
+            sent("C3", "2026-11-21T10:00:00", purpose="service"), sent("C2", "2026-11-22T10:00:00", channel="sms"),
+            sent("C9", "2026-11-23T10:00:00")]
+    whole = pressured(campaign, rows)
+    monkeypatch.setattr(history, "SLICE_ROWS", 2)
+    sliced = pressured(campaign, rows)
+    for channel in ALL:
+        assert sliced.excluded(channel) == whole.excluded(channel)
+    assert outcome(sliced, "C1", "email") == outcome(sliced, "C2", "email") == "contact_pressure"
+    assert sliced.summary()["orphan_history_ids"]["examples"] == ["C9"]
+
+
+def test_contact_pressure_bad_row_in_a_later_slice_is_reported_with_its_line(campaign, monkeypatch):
+    import audiencecli.sources.history as history
+
+    monkeypatch.setattr(history, "SLICE_ROWS", 2)
+    campaign.customers = [customer("C1")]
+    campaign.history = [sent("C1", "2026-11-19T10:00:00")] * 4 + [sent("C1", "2026-11-20T10:00:00", channel="fax")]
+    campaign.pressure = [MONTHLY]
+    campaign.campaign = {"as_of": AS_OF}
+    run = campaign.build()
+    assert run.exit_code == 3 and "history.csv:6" in run.stderr and "channel" in run.stderr, run.stderr
+
+
 @pytest.mark.parametrize("cap, key", [
     ({"name": "x", "max_contacts": 0, "window_days": 30}, "max_contacts"),
     ({"name": "x", "max_contacts": 2, "window_days": 0}, "window_days"),
@@ -351,7 +387,12 @@ def test_contact_pressure_rows_before_the_widest_window_are_not_checked(campaign
     assert outcome(build(campaign), "C1", "email") == "consent"
 
 
-def test_contact_pressure_reads_parquet_history_with_timestamps(campaign):
+@pytest.mark.parametrize("slice_rows", [None, 1])
+def test_contact_pressure_reads_parquet_history_with_timestamps(campaign, monkeypatch, slice_rows):
+    import audiencecli.sources.history as history
+
+    if slice_rows:
+        monkeypatch.setattr(history, "SLICE_ROWS", slice_rows)
     campaign.customers = [customer("C1"), customer("C2")]
     campaign.consents = granted("C1", "C2")
     campaign.pressure = [MONTHLY]

@@ -134,6 +134,10 @@ class Config:
             return ()
         return tuple(i for i, cap in enumerate(self.pressure) if cap.applies_to(self.purpose, channel))
 
+    def counting_cap_indexes(self) -> tuple[int, ...]:
+        """The caps that apply on at least one campaign channel: only the history rows they count matter."""
+        return tuple(sorted({i for channel in self.channels for i in self.applying_cap_indexes(channel)}))
+
     def applying_caps(self, channel: str) -> tuple[PressureCap, ...]:
         return tuple(self.pressure[i] for i in self.applying_cap_indexes(channel))
 

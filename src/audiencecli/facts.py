@@ -26,7 +26,7 @@ from .inputs import Inputs, Progress, no_progress, release
 from .phones import normalize_phones
 from .rules import LIST_KIND_CODES, Campaign
 from .schedule import Together, sequential
-from .sources import CUSTOMER_COLUMNS, Loaded
+from .sources import CUSTOMER_COLUMNS, Loaded, counted_by
 
 KIND_ORDER = tuple(LIST_KIND_CODES)
 KIND_TYPE = pl.Enum(KIND_ORDER)
@@ -369,8 +369,8 @@ def campaign_of(config: Config) -> Campaign:
 
 
 def numbered_history(inputs: Inputs, customer_ids: pl.Series) -> pl.DataFrame | None:
-    """The contact history's rows (inside the widest window) with their customer number `cix`,
-    numbered once and kept so (null cix: an id not among the customers)."""
+    """The contact history's rows that caps count, with their customer number `cix`, numbered
+    once and kept so (null cix: an id not among the customers)."""
     if inputs.history is None:
         return None
     loaded = inputs.history.loaded
@@ -380,27 +380,28 @@ def numbered_history(inputs: Inputs, customer_ids: pl.Series) -> pl.DataFrame | 
     return inputs.history.loaded.frame
 
 
+def history_orphans(inputs: Inputs, customer_ids: pl.Series) -> pl.Series | None:
+    """The contact history's customer_ids (of every row read) not among `customer_ids` (sorted,
+    as load_customers leaves them), distinct and sorted; None without a history."""
+    if inputs.history is None:
+        return None
+    ids = inputs.history.customer_ids
+    if customer_ids.is_empty():
+        return ids.unique().sort()
+    place = customer_ids.search_sorted(ids, side="left").clip(upper_bound=customer_ids.len() - 1)
+    return ids.filter(customer_ids.gather(place) != ids).unique().sort()
+
+
 CAP_COUNT_SCHEMA = {"cix": pl.UInt32, "cap": pl.UInt32, "count": pl.UInt32, "latest": pl.Datetime("us", "UTC")}
 
 
 def cap_counts(config: Config, history: pl.DataFrame | None) -> pl.DataFrame:
     """Per customer and cap of config.pressure (`cap`: its index) that counts for the campaign,
-    the contacts it counts (contract section 10: its channels and purposes, this campaign's only
-    with same_campaign, as_of − window_days × 24 h < sent_at ≤ as_of) and the latest sent_at;
-    customers it counts none for have no row."""
+    the contacts it counts (counted_by) and the latest sent_at; customers it counts none for
+    have no row."""
     parts = []
-    counting = {i for channel in config.channels for i in config.applying_cap_indexes(channel)}
-    for i, cap in enumerate(config.pressure):
-        if history is None or i not in counting:
-            continue
-        since = config.as_of - dt.timedelta(days=cap.window_days)
-        rows = history.filter(
-            pl.col("cix").is_not_null(),
-            pl.col("channel").is_in(list(cap.channels)),
-            pl.col("purpose").is_in(list(cap.purposes)),
-            pl.col("sent_at") > pl.lit(since).dt.convert_time_zone("UTC"),
-            *([pl.col("campaign").eq_missing(config.name)] if cap.same_campaign else []),
-        )
+    for i in config.counting_cap_indexes() if history is not None else ():
+        rows = history.filter(pl.col("cix").is_not_null(), counted_by(config.pressure[i], config.name, config.as_of))
         parts.append(rows.group_by("cix").agg(count=pl.len(), latest=pl.col("sent_at").max())
                      .with_columns(cap=pl.lit(i, pl.UInt32)))
     if not parts:
@@ -410,29 +411,40 @@ def cap_counts(config: Config, history: pl.DataFrame | None) -> pl.DataFrame:
 
 def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
     """cix, channel, pressure: for each customer and campaign channel where a cap that applies is
-    reached (count ≥ max_contacts), every such cap with its count, window and latest sent_at."""
+    reached (count ≥ max_contacts), every such cap with its count, window and latest sent_at.
+
+    Each reached cap's text is made once, and the texts are put together once per distinct set
+    of caps (channels mostly share one); a customer with one reached cap, the common case, needs
+    no group-by."""
+    schema = {"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER}
+    caps = pl.DataFrame({
+        "cap": pl.Series(range(len(config.pressure)), dtype=pl.UInt32),
+        "name": [cap.name for cap in config.pressure],
+        "window_days": pl.Series([cap.window_days for cap in config.pressure], dtype=pl.Int64),
+        "max_contacts": pl.Series([cap.max_contacts for cap in config.pressure], dtype=pl.UInt32),
+    })
+    reached = counts.join(caps, on="cap", how="left", maintain_order="left") \
+        .filter(pl.col("count") >= pl.col("max_contacts"))
+    if reached.is_empty():
+        return pl.DataFrame(schema=schema)
+    texts = reached.select("cix", "cap", text=pl.format(
+        "cap {}: {} {} within {} days (max_contacts {}), latest sent_at {}",
+        "name", "count", pl.when(pl.col("count") == 1).then(pl.lit("contact")).otherwise(pl.lit("contacts")),
+        "window_days", "max_contacts", pl.col("latest").map_batches(helsinki_time_text, return_dtype=pl.String)))
+    joined: dict[tuple[int, ...], pl.DataFrame] = {}
     parts = []
     for channel in config.channels:
-        caps = list(config.applying_cap_indexes(channel))
-        if not caps:
+        applying = config.applying_cap_indexes(channel)
+        if not applying:
             continue
-        limit = {i: config.pressure[i].max_contacts for i in caps}
-        reached = counts.filter(pl.col("cap").is_in(caps)).filter(
-            pl.col("count") >= pl.col("cap").replace_strict(limit, return_dtype=pl.UInt32))
-        if reached.is_empty():
-            continue
-        names = {i: config.pressure[i].name for i in caps}
-        windows = {i: config.pressure[i].window_days for i in caps}
-        text = pl.format("cap {}: {} {} within {} days (max_contacts {}), latest sent_at {}",
-                         pl.col("cap").replace_strict(names, return_dtype=pl.String), pl.col("count"),
-                         pl.when(pl.col("count") == 1).then(pl.lit("contact")).otherwise(pl.lit("contacts")),
-                         pl.col("cap").replace_strict(windows, return_dtype=pl.Int64),
-                         pl.col("cap").replace_strict(limit, return_dtype=pl.UInt32),
-                         pl.col("latest").map_batches(helsinki_time_text, return_dtype=pl.String))
-        parts.append(reached.with_columns(text=text).group_by("cix", maintain_order=True)
-                     .agg(pl.col("text").str.join("; ").alias("pressure"))
-                     .with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
-    schema = {"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER}
+        if applying not in joined:
+            rows = texts.filter(pl.col("cap").is_in(list(applying)))  # in (cix, cap) order, as counts are
+            several = rows.get_column("cix").is_duplicated()
+            joined[applying] = pl.concat([
+                rows.filter(~several).select("cix", pressure="text"),
+                rows.filter(several).group_by("cix", maintain_order=True).agg(pressure=pl.col("text").str.join("; ")),
+            ]).sort("cix")
+        parts.append(joined[applying].with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
     if not parts:
         return pl.DataFrame(schema=schema)
     return pl.concat(parts).select(*schema).cast(schema)

@@ -16,7 +16,7 @@ from . import schedule
 from .config import HELSINKI, Config, SuppressionList
 from .consent import active_holders, active_holding
 from .errors import InputError, Problem, ProblemLog, StaleListError
-from .sources import History, Loaded, file_label, load_consents, load_customers, load_history, load_holdings, load_list
+from .sources import History, Loaded, counted_by, file_label, load_consents, load_customers, load_history, load_holdings, load_list
 
 Progress = Callable[[str], None]
 
@@ -115,7 +115,7 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         if config.contact_history is None:
             return None
         return load_history(config.contact_history, history_problems, history_since(config), config.as_of,
-                            dt.datetime.now(HELSINKI))
+                            dt.datetime.now(HELSINKI), counted_rows(config))
 
     def customers() -> tuple[Loaded | None, pl.Series | None]:
         progress("reading customers")
@@ -164,8 +164,15 @@ def history_since(config: Config) -> dt.datetime | None:
     matter); as_of when none counts; None without caps at all: then every row is read."""
     if not config.pressure:
         return None
-    capped = [cap.window_days for channel in config.channels for cap in config.applying_caps(channel)]
+    capped = [config.pressure[i].window_days for i in config.counting_cap_indexes()]
     return config.as_of - dt.timedelta(days=max(capped)) if capped else config.as_of
+
+
+def counted_rows(config: Config) -> pl.Expr:
+    """The history rows some cap counts for the campaign: the only ones build keeps (every row
+    read is still checked, and its customer_id looked for among the customers)."""
+    caps = [counted_by(config.pressure[i], config.name, config.as_of) for i in config.counting_cap_indexes()]
+    return pl.any_horizontal(caps) if caps else pl.lit(False)
 
 
 def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_problems: ProblemLog,

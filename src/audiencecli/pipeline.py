@@ -13,7 +13,7 @@ import polars as pl
 from . import schedule
 from .config import CHANNELS, HELSINKI, Config
 from .consent import resolve_consents
-from .facts import (CHANNEL_COLUMNS, CHANNEL_ORDER, contact_frame, number_consents, numbered_history, orphan_ids,
+from .facts import (CHANNEL_COLUMNS, CHANNEL_ORDER, contact_frame, history_orphans, number_consents, orphan_ids,
                     social_hashes)
 from .inputs import Inputs, Progress, check_inputs, no_progress, release
 from .rules import LEGAL_BASES, REASON_CODES, reasons_text, reasons_type
@@ -178,6 +178,5 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     contacts = check.made  # check_inputs let go of the customers' rows once these were made
     consents, orphans = check.made_of_consents  # made whenever the inputs have no problem
     decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents, together=schedule.together)
-    history = numbered_history(inputs, contacts.get_column("customer_id"))
-    summary = summarize(config, inputs, decided, orphans, orphan_ids(history) if history is not None else None)
+    summary = summarize(config, inputs, decided, orphans, history_orphans(inputs, contacts.get_column("customer_id")))
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)

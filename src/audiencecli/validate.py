@@ -9,7 +9,7 @@ import polars as pl
 from . import schedule
 from .config import Config
 from .errors import Problem
-from .facts import contact_frame, number_consents, numbered_history, orphan_ids, suppression_matches
+from .facts import contact_frame, history_orphans, number_consents, orphan_ids, suppression_matches
 from .inputs import Progress, check_inputs, no_progress
 
 
@@ -73,9 +73,8 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     if orphans.len():
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
                                f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
-    numbered = numbered_history(inputs, contacts.get_column("customer_id"))
-    if numbered is not None:
-        orphans = orphan_ids(numbered)
+    orphans = history_orphans(inputs, contacts.get_column("customer_id"))
+    if orphans is not None:
         if orphans.len():
             result.warnings.append(f"{history.label}: {orphans.len()} contact history customer_id(s) not in the "
                                    f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")

@@ -6,7 +6,7 @@ is parsed and checked; `readers` turns a file into trimmed text columns with the
 """
 from .consents import CONSENT_CHANNEL_TYPE, CONSENT_COLUMNS, CONSENT_PURPOSE_TYPE, CONSENT_STATUS_TYPE, load_consents
 from .customers import CUSTOMER_COLUMNS, load_customers
-from .history import HISTORY_COLUMNS, History, load_history
+from .history import HISTORY_COLUMNS, History, counted_by, load_history
 from .holdings import HOLDING_COLUMNS, load_holdings
 from .lists import LIST_COLUMNS, LIST_KEY_COLUMNS, NAME_ADDRESS_COLUMNS, load_list
 from .readers import LINE, Loaded, file_label
@@ -14,5 +14,5 @@ from .readers import LINE, Loaded, file_label
 __all__ = [
     "CONSENT_CHANNEL_TYPE", "CONSENT_COLUMNS", "CONSENT_PURPOSE_TYPE", "CONSENT_STATUS_TYPE", "CUSTOMER_COLUMNS",
     "HISTORY_COLUMNS", "HOLDING_COLUMNS", "History", "LINE", "LIST_COLUMNS", "LIST_KEY_COLUMNS", "Loaded", "NAME_ADDRESS_COLUMNS", "file_label",
-    "load_consents", "load_customers", "load_history", "load_holdings", "load_list",
+    "counted_by", "load_consents", "load_customers", "load_history", "load_holdings", "load_list",
 ]

@@ -10,16 +10,17 @@ it is, since its row cannot be placed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, replace
 from functools import partial
 
 import polars as pl
 
-from ..config import CHANNELS, HELSINKI, PURPOSES, FileSpec
+from ..config import CHANNELS, HELSINKI, PURPOSES, FileSpec, PressureCap
 from ..datetimes import helsinki_to_utc, parse_datetime
 from ..errors import ProblemLog
 from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
-from .readers import LINE, Loaded, ParquetRows, read_table_slices
+from .readers import SLICE_ROWS, Loaded, ParquetRows, RawTable, read_table_slices
 
 HISTORY_COLUMNS = ("customer_id", "channel", "purpose", "sent_at", "campaign")
 HISTORY_REQUIRED = ("customer_id", "channel", "purpose", "sent_at")
@@ -36,11 +37,12 @@ _SCAN_MARGIN = dt.timedelta(days=1)
 
 @dataclass(frozen=True)
 class History:
-    """The history rows read (those after `since`, all when it is None), typed, and what
-    validate and the summary report of the file."""
+    """What build needs of the history rows read (those after `since`, all when it is None): the
+    rows a cap may count, typed, and what validate and the summary report of the file."""
 
-    loaded: Loaded
+    loaded: Loaded  # its frame: the rows read that `counted` kept; its rows: the file's rows
     after_now: int  # rows read dated after the moment of the build
+    customer_ids: pl.Series  # the customer_id of every row read, each distinct one once per slice
 
     def after_now_warning(self) -> str | None:
         """The warning build and validate give for rows dated after now (a clock or export error)."""
@@ -49,17 +51,56 @@ class History:
         return f"{self.loaded.label}: {self.after_now} contact history row(s) dated after now"
 
 
+def counted_by(cap: PressureCap, campaign: str, as_of: dt.datetime) -> pl.Expr:
+    """The history rows (as load_history types them) that `cap` counts for `campaign` (contract
+    section 10): its channels and purposes, this campaign's only with same_campaign, and
+    as_of − window_days × 24 h < sent_at ≤ as_of."""
+    since = as_of - dt.timedelta(days=cap.window_days)
+    return pl.all_horizontal(
+        pl.col("channel").is_in(list(cap.channels)),
+        pl.col("purpose").is_in(list(cap.purposes)),
+        pl.col("sent_at") > pl.lit(since).dt.convert_time_zone("UTC"),
+        pl.col("sent_at") <= pl.lit(as_of).dt.convert_time_zone("UTC"),
+        *([pl.col("campaign").eq_missing(campaign)] if cap.same_campaign else []),
+    )
+
+
 def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None,
-                 as_of: dt.datetime, now: dt.datetime) -> History | None:
+                 as_of: dt.datetime, now: dt.datetime, counted: pl.Expr | None = None) -> History | None:
     """The rows with since < sent_at <= as_of (every row up to as_of when `since` is None), as
-    customer_id, channel, purpose, sent_at (UTC), campaign, _line; `rows` counts the file's rows."""
-    keep = None if since is None else partial(_scan_filter, since - _SCAN_MARGIN)
-    tables = read_table_slices(spec, HISTORY_COLUMNS, problems, rows=None, trimmed_by_parser=HISTORY_PARSED,
-                               parquet_rows=ParquetRows("sent_at", keep) if keep else None)
-    table = next(tables) if tables is not None else None
-    if table is None or not require_columns(table, HISTORY_REQUIRED, problems):
+    customer_id, channel, purpose, sent_at (UTC), campaign; of them only those where `counted`
+    holds (all when None) are kept. Every row read is checked, a slice at a time, so that only
+    one slice's text exists at once: a history is every message ever sent, and most rows inside
+    the window are of purposes or channels no cap counts."""
+    tables = read_table_slices(spec, HISTORY_COLUMNS, problems, rows=SLICE_ROWS, trimmed_by_parser=HISTORY_PARSED,
+                               parquet_rows=ParquetRows("sent_at", partial(_scan_filter, since - _SCAN_MARGIN))
+                               if since is not None else None)
+    first = next(tables, None) if tables is not None else None
+    if first is None or not require_columns(first, HISTORY_REQUIRED, problems):
         return None
-    total = _file_rows(spec, table.frame.height)
+    kept, ids, after_now, read = [], [], 0, 0
+    for table in itertools.chain([first], tables):
+        if table is None:
+            return None
+        read += table.frame.height
+        part = _history_slice(table, problems, since, as_of, now)
+        after_now += part.after_now
+        ids.append(part.frame.get_column("customer_id").unique())
+        kept.append(part.frame if counted is None else part.frame.filter(counted))
+    frame = pl.concat(kept)
+    return History(Loaded(first.label, frame, first.sha256, _file_rows(spec, read), first.unknown_columns), after_now,
+                   pl.concat(ids))
+
+
+@dataclass(frozen=True)
+class _Slice:
+    frame: pl.DataFrame
+    after_now: int
+
+
+def _history_slice(table: RawTable, problems: ProblemLog, since: dt.datetime | None, as_of: dt.datetime,
+                   now: dt.datetime) -> _Slice:
+    """One slice's rows with since < sent_at <= as_of, typed, after every check of the rows read."""
     frame = table.frame.with_columns(_sent_at(table.frame.get_column("sent_at")))
     checks = RowChecks(replace(table, frame=frame))
     checks.add(pl.col("sent_at").is_null(), "sent_at", "sent_at is missing")
@@ -69,7 +110,8 @@ def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None
     inside = pl.col("sent_at_parsed").is_not_null()
     if since is not None:
         inside = inside & (pl.col("sent_at_parsed") > pl.lit(since).dt.convert_time_zone("UTC"))
-    frame = frame.filter(inside)
+    if not frame.select(inside.all()).item():  # a Parquet scan has kept only these already
+        frame = frame.filter(inside)
     frame = frame.with_columns(parsed_columns(frame, {
         "channel": ("channel_value", partial(enum_values, dtype=HISTORY_CHANNEL_TYPE)),
         "purpose": ("purpose_value", partial(enum_values, dtype=HISTORY_PURPOSE_TYPE)),
@@ -81,17 +123,19 @@ def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None
         checks.add(pl.col(name).is_not_null() & pl.col(f"{name}_value").is_null(), name,
                    f"expected one of {', '.join(dtype.categories)}")
     checks.report(problems)
-    after_now = frame.select((pl.col("sent_at_parsed") > pl.lit(now).dt.convert_time_zone("UTC")).sum()).item()
-    frame = frame.filter(pl.col("sent_at_parsed") <= pl.lit(as_of).dt.convert_time_zone("UTC"))
-    frame = frame.select(
+    after_now, later = frame.select(
+        (pl.col("sent_at_parsed") > pl.lit(now).dt.convert_time_zone("UTC")).sum().alias("after_now"),
+        (pl.col("sent_at_parsed") > pl.lit(as_of).dt.convert_time_zone("UTC")).any().alias("after_as_of"),
+    ).row(0)
+    if later:
+        frame = frame.filter(pl.col("sent_at_parsed") <= pl.lit(as_of).dt.convert_time_zone("UTC"))
+    return _Slice(frame.select(
         "customer_id",
         pl.col("channel_value").alias("channel"),
         pl.col("purpose_value").alias("purpose"),
         pl.col("sent_at_parsed").alias("sent_at"),
-        few_values_trimmed(frame.get_column("campaign")).cast(pl.String),
-        pl.col(LINE).cast(pl.UInt32),
-    )
-    return History(Loaded(table.label, frame, table.sha256, total, table.unknown_columns), after_now)
+        few_values_trimmed(frame.get_column("campaign")),
+    ), after_now)
 
 
 def _scan_filter(since: dt.datetime, column: pl.Expr, dtype: pl.Datetime) -> pl.Expr:

@@ -330,15 +330,17 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
     unknown_nulls = [pl.lit(None, pl.String).alias(name) for name in found_unknown]
 
     def filtered(rows: int | None) -> Iterator[pl.DataFrame | None]:
-        """The rows the filter keeps, at once (they are what matters of a big file: few)."""
-        try:
-            frame = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=2).filter(row_filter) \
-                .select(LINE, *wanted).collect()
-        except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
-            problems.add(Problem(file=label, message="cannot be read as Parquet"))
-            yield None
-            return
-        yield frame.select(*columns, pl.col(LINE).cast(pl.Int64)).with_columns(unknown_nulls)
+        """The rows the filter keeps, `rows` rows of the file at a time."""
+        step = rows or max(height, 1)
+        for start in range(0, max(height, 1), step):
+            try:
+                frame = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=2).slice(start, step) \
+                    .filter(row_filter).select(LINE, *wanted).collect()
+            except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
+                problems.add(Problem(file=label, message="cannot be read as Parquet"))
+                yield None
+                return
+            yield frame.select(*columns, pl.col(LINE).cast(pl.Int64)).with_columns(unknown_nulls)
 
     def slices(rows: int | None) -> Iterator[pl.DataFrame | None]:
         if row_filter is not None:
