@@ -587,3 +587,76 @@ def test_explain_shows_age_protection_caps_and_the_channel_chosen(campaign):
     tree = CliRunner().invoke(app, ["explain", str(config), "C1"])
     assert "cap monthly: 1 contact(s) within 30 days" in tree.stdout
     assert "address_protected: yes" in tree.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# the contact history's clean-Parquet fast path reads what the checked text path reads
+
+
+def _history_both_ways(path, monkeypatch, counted=True):
+    import audiencecli.sources.history as history
+    from audiencecli.config import FileSpec, PressureCap
+    from audiencecli.errors import ProblemLog
+
+    as_of = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
+    cap = PressureCap("monthly", 2, 30, ("email", "sms"), ("marketing",), False)
+    rows = history.counted_by(cap, "this-campaign", as_of) if counted else None
+    now = dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc)
+
+    def load():
+        problems = ProblemLog()
+        loaded = history.load_history(FileSpec(path), problems, as_of - dt.timedelta(days=30), as_of, now, rows)
+        return loaded, problems
+
+    fast, fast_problems = load()
+    monkeypatch.setattr(history, "_clean_parquet", lambda *args: None)
+    slow, slow_problems = load()
+    return fast, slow, fast_problems, slow_problems
+
+
+@pytest.mark.parametrize("time_zone", [None, "UTC", "Europe/Helsinki"])
+@pytest.mark.parametrize("campaign_column", [True, False])
+def test_contact_history_clean_parquet_fast_path_reads_what_the_text_path_reads(tmp_path, monkeypatch, time_zone,
+                                                                                 campaign_column):
+    import audiencecli.sources.history as history
+
+    monkeypatch.setattr(history, "SLICE_ROWS", 3)
+    frame = pl.DataFrame({
+        "customer_id": ["C1", "C1", "C2", "C2", "C3", "C9", "C1"],
+        "channel": ["email", "sms", "email", "phone", "email", "email", "email"],
+        "purpose": ["marketing", "marketing", "service", "marketing", "marketing", "marketing", "marketing"],
+        "sent_at": [dt.datetime(2026, 11, 20), dt.datetime(2026, 11, 1, 12), dt.datetime(2026, 11, 21),
+                    dt.datetime(2026, 11, 22), dt.datetime(2026, 12, 1, 13), dt.datetime(2026, 11, 30, 10),
+                    dt.datetime(2025, 1, 1)],
+        "campaign": ["this-campaign", "other", None, "other", "this-campaign", "x", "y"],
+        "note": ["a"] * 7,
+    }).with_columns(pl.col("sent_at").dt.replace_time_zone(time_zone))
+    if not campaign_column:
+        frame = frame.drop("campaign")
+    frame.write_parquet(tmp_path / "h.parquet")
+    fast, slow, fast_problems, slow_problems = _history_both_ways(tmp_path / "h.parquet", monkeypatch)
+    assert not fast_problems.listed and not slow_problems.listed
+    assert fast.loaded.frame.to_dicts() == slow.loaded.frame.to_dicts()
+    assert fast.loaded.frame.schema == slow.loaded.frame.schema
+    assert (fast.after_now, fast.loaded.rows, fast.loaded.unknown_columns, fast.loaded.sha256) == \
+        (slow.after_now, slow.loaded.rows, slow.loaded.unknown_columns, slow.loaded.sha256)
+    assert sorted(fast.customer_ids.unique()) == sorted(slow.customer_ids.unique())
+
+
+@pytest.mark.parametrize("column, value", [("channel", "Email"), ("channel", " email"), ("customer_id", "C2 "),
+                                           ("campaign", " this-campaign"), ("channel", None), ("channel", "fax")])
+def test_contact_history_parquet_value_the_fast_path_cannot_settle_goes_through_the_checks(tmp_path, monkeypatch,
+                                                                                           column, value):
+    frame = pl.DataFrame({
+        "customer_id": ["C1", "C2"], "channel": ["email", "email"], "purpose": ["marketing", "marketing"],
+        "sent_at": [dt.datetime(2026, 11, 20), dt.datetime(2026, 11, 21)], "campaign": ["a", "b"],
+    }).with_columns(pl.when(pl.col("customer_id") == "C2").then(pl.lit(value)).otherwise(pl.col(column)).alias(column))
+    frame.write_parquet(tmp_path / "h.parquet")
+    fast, slow, fast_problems, slow_problems = _history_both_ways(tmp_path / "h.parquet", monkeypatch)
+    assert [p.message for p in fast_problems.listed] == [p.message for p in slow_problems.listed]
+    if value in (None, "fax"):
+        assert fast_problems.listed and fast_problems.listed[0].line == 3
+    else:
+        assert not fast_problems.listed
+        assert fast.loaded.frame.to_dicts() == slow.loaded.frame.to_dicts()
+        assert fast.loaded.frame.height == 2

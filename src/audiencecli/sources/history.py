@@ -5,7 +5,9 @@ is a timestamp column is read with that filter inside the scan, and only the kno
 the years of history before the window never reach memory. Every other file is read whole and
 its `sent_at` parsed to tell which rows are inside. Rows outside the window are not checked
 further (their other values are never looked at); an unparseable `sent_at` is an error wherever
-it is, since its row cannot be placed.
+it is, since its row cannot be placed. The rows inside are checked a slice at a time, and only
+those some cap counts are kept (with the ids of all, for the orphan count); a clean Parquet
+file takes a fast path that casts its enumerations in the scan (`_clean_parquet`).
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from ..config import CHANNELS, HELSINKI, PURPOSES, FileSpec, PressureCap
 from ..datetimes import helsinki_to_utc, parse_datetime
 from ..errors import ProblemLog
 from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
-from .readers import SLICE_ROWS, Loaded, ParquetRows, RawTable, read_table_slices
+from ..files import file_digest
+from .readers import (SLICE_ROWS, Loaded, ParquetRows, RawTable, file_label, needs_trimming, normalize_header,
+                      read_table_slices)
 
 HISTORY_COLUMNS = ("customer_id", "channel", "purpose", "sent_at", "campaign")
 HISTORY_REQUIRED = ("customer_id", "channel", "purpose", "sent_at")
@@ -71,7 +75,14 @@ def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None
     customer_id, channel, purpose, sent_at (UTC), campaign; of them only those where `counted`
     holds (all when None) are kept. Every row read is checked, a slice at a time, so that only
     one slice's text exists at once: a history is every message ever sent, and most rows inside
-    the window are of purposes or channels no cap counts."""
+    the window are of purposes or channels no cap counts.
+
+    A Parquet file of typed, clean columns (the common case: an export of a sending system) is
+    read by a fast path that never makes its enumerations text; any value it cannot settle (one to
+    trim, another case, a missing one) sends the whole file through the checks below instead."""
+    clean = _clean_parquet(spec, since, as_of, now, counted)
+    if clean is not None:
+        return clean
     tables = read_table_slices(spec, HISTORY_COLUMNS, problems, rows=SLICE_ROWS, trimmed_by_parser=HISTORY_PARSED,
                                parquet_rows=ParquetRows("sent_at", partial(_scan_filter, since - _SCAN_MARGIN))
                                if since is not None else None)
@@ -85,11 +96,85 @@ def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None
         read += table.frame.height
         part = _history_slice(table, problems, since, as_of, now)
         after_now += part.after_now
-        ids.append(part.frame.get_column("customer_id").unique())
+        ids.append(_ids_read(part.frame))
         kept.append(part.frame if counted is None else part.frame.filter(counted))
     frame = pl.concat(kept)
     return History(Loaded(first.label, frame, first.sha256, _file_rows(spec, read), first.unknown_columns), after_now,
                    pl.concat(ids))
+
+
+def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime, now: dt.datetime,
+                   counted: pl.Expr | None) -> History | None:
+    """load_history's result for a Parquet file whose header is in its normal form, whose
+    sent_at is a timestamp and whose other columns are text, when every row read is clean (no
+    value missing, to trim or in another case); None for any other file, which load_history
+    then reads and checks as text. The enumerations are cast inside the scan, a slice at a time."""
+    path = spec.path
+    if path.suffix.lower() != ".parquet":
+        return None
+    try:
+        schema = pl.read_parquet_schema(path)
+        rows = pl.scan_parquet(path).select(pl.len()).collect().item()
+    except Exception:  # noqa: BLE001 - the text path reports an unreadable file
+        return None
+    names = list(schema)
+    text = ("customer_id", "channel", "purpose") + (("campaign",) if "campaign" in schema else ())
+    if (any(name != normalize_header(name) for name in names) or not all(c in schema for c in HISTORY_REQUIRED)
+            or not isinstance(schema["sent_at"], pl.Datetime) or any(schema[c] != pl.String for c in text)):
+        return None
+    dtype = schema["sent_at"]
+    kept, ids, after_now = [], [], 0
+    for start in range(0, max(rows, 1), SLICE_ROWS):
+        scan = pl.scan_parquet(path).slice(start, SLICE_ROWS)
+        if since is not None:
+            scan = scan.filter(_scan_filter(since - _SCAN_MARGIN, pl.col("sent_at"), dtype))
+        try:
+            frame = scan.select(
+                "customer_id",
+                pl.col("channel").cast(HISTORY_CHANNEL_TYPE, strict=False),
+                pl.col("purpose").cast(HISTORY_PURPOSE_TYPE, strict=False),
+                "sent_at",
+                pl.col("campaign").cast(pl.Categorical) if "campaign" in schema
+                else pl.lit(None, pl.Categorical).alias("campaign"),
+            ).collect()
+        except Exception:  # noqa: BLE001 - the text path reports an unreadable file
+            return None
+        customer_ids = frame.get_column("customer_id")
+        runs = customer_ids.filter(customer_ids.ne_missing(customer_ids.shift(1)))  # every id once at least
+        campaigns = frame.get_column("campaign").unique().cast(pl.String).drop_nulls().to_frame("v")
+        unclean = frame.select(pl.any_horizontal(pl.col(c).is_null() for c in HISTORY_REQUIRED).any()).item() \
+            or runs.to_frame("v").select(needs_trimming("v").any()).item() \
+            or campaigns.select(needs_trimming("v").any()).item()
+        if unclean:
+            return None
+        frame = frame.with_columns(_sent_at(frame.get_column("sent_at"))[0].alias("sent_at"))
+        utc_after = _utc_after(frame, since, as_of, now)
+        after_now += utc_after.after_now
+        ids.append(_ids_read(utc_after.frame))
+        kept.append(utc_after.frame if counted is None else utc_after.frame.filter(counted))
+    extra = tuple(name for name in names if name not in HISTORY_COLUMNS)
+    return History(Loaded(file_label(path), pl.concat(kept), file_digest(path), rows, extra), after_now,
+                   pl.concat(ids))
+
+
+def _ids_read(frame: pl.DataFrame) -> pl.Series:
+    """The slice's customer_ids, each at least once: a history lists a customer's rows together
+    mostly, so the first of each run is enough (cheaper than finding the distinct ones)."""
+    ids = frame.get_column("customer_id")
+    runs = ids.filter(ids.ne_missing(ids.shift(1)))
+    return runs if runs.len() < frame.height // 2 else runs.unique()
+
+
+def _utc_after(frame: pl.DataFrame, since: dt.datetime | None, as_of: dt.datetime, now: dt.datetime) -> _Slice:
+    """The rows with since < sent_at (UTC instants) <= as_of, and how many are after now."""
+    utc = pl.col("sent_at")
+    if since is not None:
+        frame = frame.filter(utc > pl.lit(since).dt.convert_time_zone("UTC"))
+    after_now, later = frame.select(
+        (utc > pl.lit(now).dt.convert_time_zone("UTC")).sum().alias("after_now"),
+        (utc > pl.lit(as_of).dt.convert_time_zone("UTC")).any().alias("after_as_of"),
+    ).row(0)
+    return _Slice(frame.filter(utc <= pl.lit(as_of).dt.convert_time_zone("UTC")) if later else frame, after_now)
 
 
 @dataclass(frozen=True)
@@ -123,19 +208,13 @@ def _history_slice(table: RawTable, problems: ProblemLog, since: dt.datetime | N
         checks.add(pl.col(name).is_not_null() & pl.col(f"{name}_value").is_null(), name,
                    f"expected one of {', '.join(dtype.categories)}")
     checks.report(problems)
-    after_now, later = frame.select(
-        (pl.col("sent_at_parsed") > pl.lit(now).dt.convert_time_zone("UTC")).sum().alias("after_now"),
-        (pl.col("sent_at_parsed") > pl.lit(as_of).dt.convert_time_zone("UTC")).any().alias("after_as_of"),
-    ).row(0)
-    if later:
-        frame = frame.filter(pl.col("sent_at_parsed") <= pl.lit(as_of).dt.convert_time_zone("UTC"))
-    return _Slice(frame.select(
+    return _utc_after(frame.select(
         "customer_id",
         pl.col("channel_value").alias("channel"),
         pl.col("purpose_value").alias("purpose"),
         pl.col("sent_at_parsed").alias("sent_at"),
         few_values_trimmed(frame.get_column("campaign")),
-    ), after_now)
+    ), None, as_of, now)
 
 
 def _scan_filter(since: dt.datetime, column: pl.Expr, dtype: pl.Datetime) -> pl.Expr:

@@ -162,7 +162,7 @@ def clean_text(column: str) -> pl.Expr:
     return pl.when(trimmed != "").then(trimmed).alias(column)
 
 
-def _normalize_header(name: str) -> str:
+def normalize_header(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().lower()
 
 
@@ -202,7 +202,7 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
                    else "lines end in a carriage return alone; save the file with LF or CRLF line ends")
         problems.add(Problem(file=label, line=1, message=message))
         return None
-    names = [_normalize_header(h) for h in header]
+    names = [normalize_header(h) for h in header]
     clashes = sorted({n for n in names if n and names.count(n) > 1})
     for name in clashes:
         problems.add(Problem(file=label, line=1, column=name,
@@ -221,7 +221,7 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
             problems.add(_undecodable(data, exc, label, encoding))
             return None
         return _read_csv_strictly(text, separator, label, problems)
-    frame.columns = [_normalize_header(c) for c in frame.columns]
+    frame.columns = [normalize_header(c) for c in frame.columns]
     return frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
 
 
@@ -275,7 +275,7 @@ def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemL
     except csv.Error as exc:
         problems.add(Problem(file=label, line=start, message=f"cannot be parsed as CSV: {exc}"))
         return None
-    names = [_normalize_header(h) for h in header or []]
+    names = [normalize_header(h) for h in header or []]
     columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
     frame = pl.DataFrame(columns, schema={name: pl.String for name in names})
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
@@ -291,7 +291,7 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
     except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
         problems.add(Problem(file=label, message="cannot be read as Parquet"))
         return None
-    names = [_normalize_header(c) for c in schema]
+    names = [normalize_header(c) for c in schema]
     wanted = [c for c, name in zip(schema, names) if name in known or names.count(name) > 1]
     found_unknown = [name for name in names if name not in known]
     read_names = [name for c, name in zip(schema, names) if c in wanted]
