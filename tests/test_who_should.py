@@ -419,6 +419,7 @@ def test_contact_pressure_reads_parquet_history_with_timestamps(campaign, monkey
     run = Run(result.exit_code, result.stdout, result.stderr, out)
     assert outcome(run, "C1", "email") == "contact_pressure"
     assert outcome(run, "C2", "email") == "consent"
+    assert run.summary()["inputs"]["contact_history"] == 4  # the file's rows, the unread 2019 one too
     assert run.summary()["inputs"]["contact_history"] == 4
 
 
