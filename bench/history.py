@@ -5,11 +5,13 @@
 
 Loads the customers (for their ids) and the campaign's contact history as `audience build`
 does, then numbers the kept rows, counts them per cap and makes the pressure texts, printing
-the wall seconds of each step and the rows it made. One process, no writing.
+the wall seconds of each step, the rows it made and the process's resident and peak memory
+after it. One process, no writing.
 """
 from __future__ import annotations
 
 import datetime as dt
+import resource
 import sys
 import time
 from pathlib import Path
@@ -36,7 +38,10 @@ def main(argv: list[str]) -> int:
     def lap(message: str) -> None:
         nonlocal started
         now = time.perf_counter()
-        print(f"{now - started:6.2f} s  {message}", flush=True)
+        with open("/proc/self/statm") as statm:
+            resident = int(statm.read().split()[1]) * resource.getpagesize() / 1e9
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+        print(f"{now - started:6.2f} s   RSS {resident:5.2f} GB   peak {peak:5.2f} GB   {message}", flush=True)
         started = now
 
     customers = load_customers(config.customers, problems)
