@@ -415,8 +415,9 @@ def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
 
     Each reached cap's text is made once, and the texts are put together once per distinct set
     of caps (channels mostly share one); a customer with one reached cap, the common case, needs
-    no group-by."""
-    schema = {"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER}
+    no group-by. The texts are Categorical: each is stored once, and every channel's column (one row per
+    customer) holds only its code, not a copy of the text."""
+    schema = {"cix": pl.UInt32, "pressure": pl.Categorical, "channel": CHANNEL_ORDER}
     caps = pl.DataFrame({
         "cap": pl.Series(range(len(config.pressure)), dtype=pl.UInt32),
         "name": [cap.name for cap in config.pressure],
@@ -443,7 +444,7 @@ def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
             joined[applying] = pl.concat([
                 rows.filter(~several).select("cix", pressure="text"),
                 rows.filter(several).group_by("cix", maintain_order=True).agg(pressure=pl.col("text").str.join("; ")),
-            ]).sort("cix")
+            ]).sort("cix").with_columns(pl.col("pressure").cast(pl.Categorical))
         parts.append(joined[applying].with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
     if not parts:
         return pl.DataFrame(schema=schema)
