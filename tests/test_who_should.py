@@ -301,6 +301,11 @@ def test_contact_pressure_summary_counts_history_rows_and_orphan_ids(campaign):
     assert summary["orphan_history_ids"] == {"count": 1, "examples": ["C9"]}
 
 
+def test_contact_pressure_build_warns_of_history_rows_dated_after_now_naming_the_file(campaign):
+    run = pressured(campaign, [sent("C1", "2026-11-20T10:00:00"), sent("C1", "2999-01-01T10:00:00")])
+    assert any(w.endswith("history.csv: 1 contact history row(s) dated after now") for w in run.summary()["warnings"])
+
+
 def test_contact_pressure_orphan_ids_include_rows_no_cap_counts(campaign):
     # C9's only row is a service message, which the marketing cap never counts: still an orphan.
     run = pressured(campaign, [sent("C1", "2026-11-20T10:00:00"), sent("C9", "2026-11-21T10:00:00", purpose="service")])
@@ -541,6 +546,7 @@ def test_validate_reports_history_rows_dated_after_now_and_orphan_history_ids(ca
     assert data["exit_code"] == 0
     warnings = " ".join(data["warnings"])
     assert "1 contact history row(s) dated after now" in warnings
+    assert "history.csv: 1 contact history row(s) dated after now" in warnings  # the file is named
     assert "1 contact history customer_id(s) not in the customers file, e.g. C7" in warnings
 
 

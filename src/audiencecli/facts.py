@@ -385,11 +385,7 @@ def history_orphans(inputs: Inputs, customer_ids: pl.Series) -> pl.Series | None
     as load_customers leaves them), distinct and sorted; None without a history."""
     if inputs.history is None:
         return None
-    ids = inputs.history.customer_ids
-    if customer_ids.is_empty():
-        return ids.unique().sort()
-    place = customer_ids.search_sorted(ids, side="left").clip(upper_bound=customer_ids.len() - 1)
-    return ids.filter(customer_ids.gather(place) != ids).unique().sort()
+    return orphan_ids(number_consents(inputs.history.customer_ids.to_frame("customer_id"), customer_ids))
 
 
 CAP_COUNT_SCHEMA = {"cix": pl.UInt32, "cap": pl.UInt32, "count": pl.UInt32, "latest": pl.Datetime("us", "UTC")}

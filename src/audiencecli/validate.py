@@ -74,10 +74,9 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
                                f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
     orphans = history_orphans(inputs, contacts.get_column("customer_id"))
-    if orphans is not None:
-        if orphans.len():
-            result.warnings.append(f"{history.label}: {orphans.len()} contact history customer_id(s) not in the "
-                                   f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
+    if orphans is not None and orphans.len():
+        result.warnings.append(f"{history.label}: {orphans.len()} contact history customer_id(s) not in the "
+                               f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
     if inputs.history is not None and (warning := inputs.history.after_now_warning()):
         result.warnings.append(warning)
     moment = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)

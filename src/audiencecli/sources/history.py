@@ -15,14 +15,15 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Iterable, Iterator
 
 import polars as pl
 
 from ..config import CHANNELS, HELSINKI, PURPOSES, FileSpec, PressureCap
 from ..datetimes import helsinki_to_utc, parse_datetime
 from ..errors import ProblemLog
-from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
 from ..files import file_digest
+from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
 from .readers import (SLICE_ROWS, Loaded, ParquetRows, RawTable, file_label, needs_trimming, normalize_header,
                       read_table_slices)
 
@@ -46,7 +47,7 @@ class History:
 
     loaded: Loaded  # its frame: the rows read that `counted` kept; its rows: the file's rows
     after_now: int  # rows read dated after the moment of the build
-    customer_ids: pl.Series  # the customer_id of every row read, each distinct one once per slice
+    customer_ids: pl.Series  # the customer_id of every row read, each at least once (_ids_read)
 
     def after_now_warning(self) -> str | None:
         """The warning build and validate give for rows dated after now (a clock or export error)."""
@@ -89,18 +90,36 @@ def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None
     first = next(tables, None) if tables is not None else None
     if first is None or not require_columns(first, HISTORY_REQUIRED, problems):
         return None
-    kept, ids, after_now, read = [], [], 0, 0
-    for table in itertools.chain([first], tables):
-        if table is None:
+    read = 0
+
+    def slices() -> Iterator[_Slice | None]:
+        nonlocal read
+        for table in itertools.chain([first], tables):
+            if table is None:
+                yield None
+                return
+            read += table.frame.height
+            yield _history_slice(table, problems, since, as_of, now)
+
+    gathered = _gathered(slices(), counted)
+    if gathered is None:
+        return None
+    frame, ids, after_now = gathered
+    return History(Loaded(first.label, frame, first.sha256, _file_rows(spec, read), first.unknown_columns), after_now,
+                   ids)
+
+
+def _gathered(slices: Iterable[_Slice | None], counted: pl.Expr | None) -> tuple[pl.DataFrame, pl.Series, int] | None:
+    """The slices' rows that `counted` keeps (all when None), the ids of all of them and how many
+    are dated after now; None when a slice is (the file cannot be read on)."""
+    kept, ids, after_now = [], [], 0
+    for part in slices:
+        if part is None:
             return None
-        read += table.frame.height
-        part = _history_slice(table, problems, since, as_of, now)
         after_now += part.after_now
         ids.append(_ids_read(part.frame))
         kept.append(part.frame if counted is None else part.frame.filter(counted))
-    frame = pl.concat(kept)
-    return History(Loaded(first.label, frame, first.sha256, _file_rows(spec, read), first.unknown_columns), after_now,
-                   pl.concat(ids))
+    return pl.concat(kept), pl.concat(ids), after_now
 
 
 def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime, now: dt.datetime,
@@ -123,38 +142,45 @@ def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime
             or not isinstance(schema["sent_at"], pl.Datetime) or any(schema[c] != pl.String for c in text)):
         return None
     dtype = schema["sent_at"]
-    kept, ids, after_now = [], [], 0
-    for start in range(0, max(rows, 1), SLICE_ROWS):
-        scan = pl.scan_parquet(path).slice(start, SLICE_ROWS)
-        if since is not None:
-            scan = scan.filter(_scan_filter(since - _SCAN_MARGIN, pl.col("sent_at"), dtype))
-        try:
-            frame = scan.select(
-                "customer_id",
-                pl.col("channel").cast(HISTORY_CHANNEL_TYPE, strict=False),
-                pl.col("purpose").cast(HISTORY_PURPOSE_TYPE, strict=False),
-                "sent_at",
-                pl.col("campaign").cast(pl.Categorical) if "campaign" in schema
-                else pl.lit(None, pl.Categorical).alias("campaign"),
-            ).collect()
-        except Exception:  # noqa: BLE001 - the text path reports an unreadable file
-            return None
-        customer_ids = frame.get_column("customer_id")
-        runs = customer_ids.filter(customer_ids.ne_missing(customer_ids.shift(1)))  # every id once at least
-        campaigns = frame.get_column("campaign").unique().cast(pl.String).drop_nulls().to_frame("v")
-        unclean = frame.select(pl.any_horizontal(pl.col(c).is_null() for c in HISTORY_REQUIRED).any()).item() \
-            or runs.to_frame("v").select(needs_trimming("v").any()).item() \
-            or campaigns.select(needs_trimming("v").any()).item()
-        if unclean:
-            return None
-        frame = frame.with_columns(_sent_at(frame.get_column("sent_at"))[0].alias("sent_at"))
-        utc_after = _utc_after(frame, since, as_of, now)
-        after_now += utc_after.after_now
-        ids.append(_ids_read(utc_after.frame))
-        kept.append(utc_after.frame if counted is None else utc_after.frame.filter(counted))
+
+    def slices() -> Iterator[_Slice | None]:
+        for start in range(0, max(rows, 1), SLICE_ROWS):
+            scan = pl.scan_parquet(path).slice(start, SLICE_ROWS)
+            if since is not None:
+                scan = scan.filter(_scan_filter(since - _SCAN_MARGIN, pl.col("sent_at"), dtype))
+            try:
+                frame = scan.select(
+                    "customer_id",
+                    pl.col("channel").cast(HISTORY_CHANNEL_TYPE, strict=False),
+                    pl.col("purpose").cast(HISTORY_PURPOSE_TYPE, strict=False),
+                    "sent_at",
+                    pl.col("campaign").cast(pl.Categorical) if "campaign" in schema
+                    else pl.lit(None, pl.Categorical).alias("campaign"),
+                ).collect()
+            except Exception:  # noqa: BLE001 - the text path reports an unreadable file
+                yield None
+                return
+            if not _clean(frame):
+                yield None
+                return
+            frame = frame.with_columns(_sent_at(frame.get_column("sent_at"))[0].alias("sent_at"))
+            yield _utc_after(frame, since, as_of, now)
+
+    gathered = _gathered(slices(), counted)
+    if gathered is None:
+        return None
+    frame, ids, after_now = gathered
     extra = tuple(name for name in names if name not in HISTORY_COLUMNS)
-    return History(Loaded(file_label(path), pl.concat(kept), file_digest(path), rows, extra), after_now,
-                   pl.concat(ids))
+    return History(Loaded(file_label(path), frame, file_digest(path), rows, extra), after_now, ids)
+
+
+def _clean(frame: pl.DataFrame) -> bool:
+    """Whether the fast path can take the slice as it is: no required value missing (nor outside
+    its enumeration, which the cast made null), no id or campaign with white space to trim."""
+    campaigns = frame.get_column("campaign").unique().cast(pl.String).drop_nulls().to_frame("v")
+    return not (frame.select(pl.any_horizontal(pl.col(c).is_null() for c in HISTORY_REQUIRED).any()).item()
+                or _ids_read(frame).to_frame("v").select(needs_trimming("v").any()).item()
+                or campaigns.select(needs_trimming("v").any()).item())
 
 
 def _ids_read(frame: pl.DataFrame) -> pl.Series:
