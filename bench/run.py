@@ -14,12 +14,17 @@ to round:
   floor-parquet  .venv/bin/python bench/floor.py <size>-parquet/campaign.toml DIR
   twin-csv       .venv/bin/audience build <size>/campaign-without-pressure.toml --out DIR --quiet
   twin-parquet   .venv/bin/audience build <size>-parquet/campaign-without-pressure.toml --out DIR --quiet
+  nocaps-csv     .venv/bin/audience build <size>/campaign-without-caps.toml --out DIR --quiet
+  nocaps-parquet .venv/bin/audience build <size>-parquet/campaign-without-caps.toml --out DIR --quiet
   peer-csv       .venv/bin/python bench/peer_duckdb.py <size>/campaign-without-pressure.toml DIR
   peer-parquet   .venv/bin/python bench/peer_duckdb.py <size>-parquet/campaign-without-pressure.toml DIR
 
 The sample campaign has contact-pressure caps over the contact history and channel arbitration;
 its twin (bench/variants.py) is the same campaign without them: the "twin" build is what the
-caps and arbitration cost, and the DuckDB peer, which implements neither, runs the twin.
+caps and arbitration cost, and the DuckDB peer, which implements neither, runs the twin. The
+"nocaps" build is the same campaign with its contact history but without caps and arbitration
+(it reads and checks the history, keeps none of it): against it, the caps' cost leaves out
+reading the history, an input like any other. The nocaps builds run only when --only names them.
 
 Each is one process under `/usr/bin/time -v` (wall time, user + system CPU, peak RSS), watched
 by a memory guard: when the RSS of its processes passes --max-rss-gb (default 20) or the
@@ -53,7 +58,7 @@ import threading
 import time
 from pathlib import Path
 
-from variants import without_pressure
+from variants import without_caps, without_pressure
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -61,7 +66,8 @@ DATA = BENCH / "data"
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS = BENCH / "RESULTS.md"
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
-MEASUREMENTS = ("build-csv", "build-parquet", "twin-csv", "twin-parquet", "floor-csv", "floor-parquet",
+MEASUREMENTS = ("build-csv", "build-parquet", "twin-csv", "twin-parquet", "nocaps-csv", "nocaps-parquet",
+                "floor-csv", "floor-parquet",
                 "peer-csv", "peer-parquet")
 
 
@@ -99,7 +105,9 @@ def command(label: str, config: Path, out: Path, peer_memory_limit: str | None =
     kind = label.split("-")[0]
     if kind in ("twin", "peer"):
         config = without_pressure(config)
-    if kind in ("build", "twin"):
+    if kind == "nocaps":
+        config = without_caps(config)
+    if kind in ("build", "twin", "nocaps"):
         return [str(VENV_BIN / "audience"), "build", str(config), "--out", str(out), "--quiet"]
     script = {"floor": "floor.py", "peer": "peer_duckdb.py"}[kind]
     extra = ["--memory-limit", peer_memory_limit] if kind == "peer" and peer_memory_limit else []
@@ -266,7 +274,7 @@ def summarize(runs: list[dict], sizes: list[str], labels: list[str]) -> tuple[li
     ratios = []
     for size in sizes:
         for fmt in ("csv", "parquet"):
-            for other in ("floor", "twin", "peer"):
+            for other in ("floor", "twin", "nocaps", "peer"):
                 per_round = {"wall": [], "cpu": [], "rss": []}
                 rounds = sorted({r["round"] for r in runs if r["size"] == size})
                 for rnd in rounds:
@@ -288,7 +296,8 @@ def report(args_line: str, facts: dict, rows: list[dict], ratios: list[dict], ch
            started: dt.datetime, finished: dt.datetime, loads: tuple[str, str]) -> str:
     when = f"{started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC"
     kinds = {row["label"].split("-")[0] for row in rows}
-    names = {"build": "`audience build`", "twin": "the build without caps and arbitration", "floor": "I/O floor",
+    names = {"build": "`audience build`", "twin": "the build without caps and arbitration",
+             "nocaps": "the same with the history read", "floor": "I/O floor",
              "peer": "DuckDB peer"}
     what = " vs ".join(names[k] for k in names if k in kinds)
     sizes = ", ".join(dict.fromkeys(row["size"] for row in rows))
@@ -367,8 +376,9 @@ def main(argv: list[str] | None = None) -> int:
                                      epilog=__doc__.split("\n\n", 2)[2])
     parser.add_argument("--sizes", nargs="+", default=["1m"], help="100k, 1m, 10m or a number (default: 1m)")
     parser.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
-    parser.add_argument("--only", nargs="+", choices=MEASUREMENTS, default=list(MEASUREMENTS),
-                        help="measure only these (default: all six)")
+    parser.add_argument("--only", nargs="+", choices=MEASUREMENTS,
+                        default=[m for m in MEASUREMENTS if not m.startswith("nocaps")],
+                        help="measure only these (default: all but the nocaps builds)")
     parser.add_argument("--skip", nargs="+", default=[], metavar="LABEL@SIZE",
                         help="leave out one measurement at one size, e.g. build-csv@10m")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per measured process (default 1800)")

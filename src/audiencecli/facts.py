@@ -455,8 +455,8 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
 
     A frame per channel rather than one customer × channel frame: the rules and the stages after
     them work within a channel, and one channel at a time needs a fifth of the memory.
-    `consume`: let go of the lists' rows once matched. `resolved`: the resolved consents
-    (resolve_consents), when the caller has made them already.
+    `consume`: let go of the lists' rows once matched, and the history's once counted.
+    `resolved`: the resolved consents (resolve_consents), when the caller has made them already.
     """
     campaign = campaign_of(config)
     numbers = contacts.select("customer_id", "cix")
@@ -476,8 +476,10 @@ def decision_frames(config: Config, inputs: Inputs, contacts: pl.DataFrame, prog
         _in_customer_order([holders], contacts.height),
     ], how="horizontal").with_columns(fact.made(campaign, "").alias(fact.name) for fact in CUSTOMER_FACTS) \
         .select("cix", *customer_facts, *(c for c in CHANNEL_FACT_INPUTS if c not in customer_facts))
-    history = numbered_history(inputs, numbers.get_column("customer_id"))
-    pressed = pressure_texts(config, cap_counts(config, history))
+    counts = cap_counts(config, numbered_history(inputs, numbers.get_column("customer_id")))
+    if consume and inputs.history is not None:  # the counts are all the rules need of its rows
+        inputs.history = replace(inputs.history, loaded=release(inputs.history.loaded))
+    pressed = pressure_texts(config, counts)
     consents_of, suppressed_of = _by_channel(resolved, config.channels), _by_channel(suppressed, config.channels)
     pressure_of = _by_channel(pressed, config.channels)
     del resolved, suppressed, pressed  # their parts per channel are copies

@@ -5,7 +5,7 @@ The work is spread over the cores by `schedule`, which the domain modules only r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import polars as pl
@@ -177,6 +177,9 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
     inputs = check.raise_problems()
     contacts = check.made  # check_inputs let go of the customers' rows once these were made
     consents, orphans = check.made_of_consents  # made whenever the inputs have no problem
+    history_orphan_ids = history_orphans(inputs, contacts.get_column("customer_id"))
+    if inputs.history is not None:  # the orphans are all the summary needs of its ids
+        inputs.history = replace(inputs.history, customer_ids=inputs.history.customer_ids.clear())
     decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents, together=schedule.together)
-    summary = summarize(config, inputs, decided, orphans, history_orphans(inputs, contacts.get_column("customer_id")))
+    summary = summarize(config, inputs, decided, orphans, history_orphan_ids)
     return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)

@@ -117,7 +117,7 @@ def _gathered(slices: Iterable[_Slice | None], counted: pl.Expr | None) -> tuple
         if part is None:
             return None
         after_now += part.after_now
-        ids.append(_ids_read(part.frame))
+        ids.append(part.ids if part.ids is not None else _ids_read(part.frame))
         kept.append(part.frame if counted is None else part.frame.filter(counted))
     return pl.concat(kept), pl.concat(ids), after_now
 
@@ -163,8 +163,13 @@ def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime
             if not _clean(frame):
                 yield None
                 return
-            frame = frame.with_columns(_sent_at(frame.get_column("sent_at"))[0].alias("sent_at"))
-            yield _utc_after(frame, since, as_of, now)
+            part = _utc_after(frame.with_columns(_sent_at(frame.get_column("sent_at"))[0].alias("sent_at")),
+                              since, as_of, now)
+            ids = _ids_read(part.frame)
+            if ids.to_frame("v").select(needs_trimming("v").any()).item():
+                yield None
+                return
+            yield replace(part, ids=ids)
 
     gathered = _gathered(slices(), counted)
     if gathered is None:
@@ -176,10 +181,10 @@ def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime
 
 def _clean(frame: pl.DataFrame) -> bool:
     """Whether the fast path can take the slice as it is: no required value missing (nor outside
-    its enumeration, which the cast made null), no id or campaign with white space to trim."""
+    its enumeration, which the cast made null), no campaign with white space to trim (the ids
+    are looked at once the window's rows are known, as they are kept: see `_clean_parquet`)."""
     campaigns = frame.get_column("campaign").unique().cast(pl.String).drop_nulls().to_frame("v")
     return not (frame.select(pl.any_horizontal(pl.col(c).is_null() for c in HISTORY_REQUIRED).any()).item()
-                or _ids_read(frame).to_frame("v").select(needs_trimming("v").any()).item()
                 or campaigns.select(needs_trimming("v").any()).item())
 
 
@@ -207,6 +212,7 @@ def _utc_after(frame: pl.DataFrame, since: dt.datetime | None, as_of: dt.datetim
 class _Slice:
     frame: pl.DataFrame
     after_now: int
+    ids: pl.Series | None = None  # _ids_read(frame), when its maker has it already
 
 
 def _history_slice(table: RawTable, problems: ProblemLog, since: dt.datetime | None, as_of: dt.datetime,
