@@ -411,9 +411,9 @@ def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
 
     Each reached cap's text is made once, and the texts are put together once per distinct set
     of caps (channels mostly share one); a customer with one reached cap, the common case, needs
-    no group-by. The texts are Categorical: each is stored once, and every channel's column (one row per
-    customer) holds only its code, not a copy of the text."""
-    schema = {"cix": pl.UInt32, "pressure": pl.Categorical, "channel": CHANNEL_ORDER}
+    no group-by. The texts stay plain text (a Categorical would hash millions of distinct texts):
+    `_in_customer_order` gathers them into each channel's frame, which shares them, not copies."""
+    schema = {"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER}
     caps = pl.DataFrame({
         "cap": pl.Series(range(len(config.pressure)), dtype=pl.UInt32),
         "name": [cap.name for cap in config.pressure],
@@ -440,7 +440,7 @@ def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
             joined[applying] = pl.concat([
                 rows.filter(~several).select("cix", pressure="text"),
                 rows.filter(several).group_by("cix", maintain_order=True).agg(pressure=pl.col("text").str.join("; ")),
-            ]).sort("cix").with_columns(pl.col("pressure").cast(pl.Categorical))
+            ]).sort("cix")
         parts.append(joined[applying].with_columns(channel=pl.lit(channel, dtype=CHANNEL_ORDER)))
     if not parts:
         return pl.DataFrame(schema=schema)
@@ -498,14 +498,22 @@ def _in_customer_order(parts: list[pl.DataFrame], customers: int) -> pl.DataFram
     """The parts' columns (but cix) with one row per customer in customer order, null where a part
     has no row of the customer. Each part has at most one row per customer: its values are set
     in place by cix, with no join (a hash join costs several times as much), each column into
-    one of nulls (cheaper than gathering every column by each customer's row)."""
+    one of nulls (cheaper than gathering every column by each customer's row). Text columns are
+    gathered instead, by each customer's row of the part: a gather shares the part's text, where
+    setting it in place would copy every text."""
     columns = []
     for part in parts:
         cix = part.get_column("cix")
-        columns.extend(
-            pl.repeat(None, customers, dtype=column.dtype, eager=True).scatter(cix, column).alias(column.name)
-            for column in part.drop("cix").get_columns()
-        )
+        rows = None
+        for column in part.drop("cix").get_columns():
+            if column.dtype == pl.String:
+                if rows is None:
+                    rows = pl.repeat(None, customers, dtype=pl.UInt32, eager=True).scatter(
+                        cix, pl.int_range(part.height, dtype=pl.UInt32, eager=True))
+                columns.append(column.gather(rows))
+            else:
+                columns.append(pl.repeat(None, customers, dtype=column.dtype, eager=True).scatter(cix, column)
+                               .alias(column.name))
     return pl.DataFrame(columns)
 
 
