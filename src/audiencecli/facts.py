@@ -504,13 +504,13 @@ def _in_customer_order(parts: list[pl.DataFrame], customers: int) -> pl.DataFram
     columns = []
     for part in parts:
         cix = part.get_column("cix")
-        rows = None
+        row_of = None  # each customer's row of the part, for its text columns
         for column in part.drop("cix").get_columns():
             if column.dtype == pl.String:
-                if rows is None:
-                    rows = pl.repeat(None, customers, dtype=pl.UInt32, eager=True).scatter(
+                if row_of is None:
+                    row_of = pl.repeat(None, customers, dtype=pl.UInt32, eager=True).scatter(
                         cix, pl.int_range(part.height, dtype=pl.UInt32, eager=True))
-                columns.append(column.gather(rows))
+                columns.append(column.gather(row_of))
             else:
                 columns.append(pl.repeat(None, customers, dtype=column.dtype, eager=True).scatter(cix, column)
                                .alias(column.name))

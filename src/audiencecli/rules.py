@@ -258,7 +258,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "R12", "contact_pressure", CHANNELS, CONSENT_PURPOSES,
         excludes=lambda c: pl.col("pressure").is_not_null(),
-        detail=lambda c: pl.col("pressure").cast(pl.String), detail_per_row=True,  # each its own latest sent_at
+        detail=lambda c: pl.col("pressure"), detail_per_row=True,  # each its own latest sent_at
         text="The customer has already been contacted max_contacts times within a cap's window (the contact "
              "history, counted per [[pressure]] cap).",
         seed="(contract) Contact pressure: no more contacts than the caps allow.",
