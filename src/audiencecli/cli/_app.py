@@ -13,7 +13,7 @@ from ..errors import AudienceError
 
 app = typer.Typer(
     help="Decide who may be contacted, on which channel, for a campaign — and prove why.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
