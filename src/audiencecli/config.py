@@ -24,6 +24,8 @@ LIST_PURPOSES = ("marketing", "service", "survey")
 SEGMENTS = ("private", "business")
 LIST_KINDS = ("internal", "robinson", "telemarketing", "custom")
 FORMATS = ("csv", "parquet")
+# Ad platforms whose upload files [output].audiences may ask for (contract section 12).
+PLATFORMS = ("meta", "google", "linkedin", "tiktok", "snapchat")
 ENCODINGS = ("utf-8", "cp1252")
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -47,7 +49,7 @@ ALLOWED_KEYS = {
     "pressure": {"name", "max_contacts", "window_days", "channels", "purposes", "same_campaign"},
     "arbitration": {"order"},
     "suppressions": {"name", "kind", "path", "list_date", "channels", "purposes", "max_age_days"},
-    "output": {"dir", "format"},
+    "output": {"dir", "format", "audiences"},
     "path entry": {"path", "encoding"},
 }
 
@@ -126,6 +128,8 @@ class Config:
     pressure: tuple[PressureCap, ...] = ()
     # [arbitration].order: the campaign channels arbitrated, most preferred first; () without it.
     arbitration: tuple[str, ...] = ()
+    # [output].audiences: the platforms that get an upload file of the social channel; () without it.
+    audiences: tuple[str, ...] = ()
 
     def applying_cap_indexes(self, channel: str) -> tuple[int, ...]:
         """The positions in `pressure` of the caps that count on this campaign channel (contract and
@@ -198,7 +202,8 @@ class Config:
                 for cap in self.pressure
             ],
             "arbitration": {"order": list(self.arbitration)} if self.arbitration else None,
-            "output": {"dir": str(self.output_dir), "format": self.output_format},
+            "output": {"dir": str(self.output_dir), "format": self.output_format,
+                       "audiences": list(self.audiences)},
         }
 
 
@@ -444,6 +449,10 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
         else:
             out_format = output_format
     out_dir_value = check.string(output, "dir", "output")
+    audiences = check.choices(output, "audiences", "output", PLATFORMS, default=(), non_empty=False) or ()
+    if audiences and channels and "social" not in channels:
+        check.fail("output.audiences", "the platform files list the social channel's customers: "
+                                       "add \"social\" to campaign.channels or remove output.audiences")
     if out is not None:
         output_dir = Path(out).resolve()
     elif out_dir_value:
@@ -476,6 +485,7 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
         contact_history=files["contact_history"],
         pressure=pressure,
         arbitration=arbitration,
+        audiences=audiences,
     )
 
 

@@ -78,6 +78,7 @@ list_date = {list_date}
 [output]
 # dir = "out/my-campaign"            # default: out/<campaign.name>
 # format = "csv"                     # csv | parquet
+# audiences = []                     # platform upload files of social: meta, google, linkedin, tiktok, snapchat
 """
 
 

@@ -100,13 +100,25 @@ def _exclusions_file(result: BuildResult, ext: str) -> list[RunFile]:
                                                  distinct=("customer_id",)), cost=3)]
 
 
+def _audience_files(result: BuildResult, ext: str) -> list[RunFile]:
+    """Per platform of [output].audiences its upload file, always CSV, and its removal file when
+    there was a previous run to compare with."""
+    files = []
+    for audience in result.audiences:
+        files.append(RunFile(audience.platform.file, partial(_write_table, [audience.rows], fmt="csv")))
+        if audience.removals is not None:
+            files.append(RunFile(audience.platform.removal_file, partial(_write_table, [audience.removals], fmt="csv")))
+    return files
+
+
 def _summary_file(result: BuildResult, ext: str) -> list[RunFile]:
     return [RunFile("summary.json", partial(_write_summary, result.summary), cost=0)]
 
 
 # The run's files, in the manifest's order; the manifest itself is written last, of their facts.
 # A new file is one entry here.
-RUN_FILES: tuple[Callable[[BuildResult, str], list[RunFile]], ...] = (_channel_files, _exclusions_file, _summary_file)
+RUN_FILES: tuple[Callable[[BuildResult, str], list[RunFile]], ...] = (
+    _channel_files, _exclusions_file, _audience_files, _summary_file)
 
 
 def _write_summary(summary: dict, path: Path) -> dict:

@@ -5,12 +5,13 @@ The work is spread over the cores by `schedule`, which the domain modules only r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 import polars as pl
 
 from . import schedule
+from .audiences import AudienceFiles, audience_files, summary_of
 from .config import CHANNELS, HELSINKI, Config
 from .consent import resolve_consents
 from .facts import (CHANNEL_COLUMNS, CHANNEL_ORDER, contact_frame, history_orphans, number_consents, orphan_ids,
@@ -36,6 +37,7 @@ class BuildResult:
     contacts: pl.DataFrame
     decided: dict[str, ChannelDecisions]
     summary: dict
+    audiences: list[AudienceFiles] = field(default_factory=list)  # [output].audiences' files, in its order
 
     def channel_table(self, channel: str) -> pl.DataFrame:
         """The rows of one channel file, sorted by customer_id."""
@@ -182,4 +184,10 @@ def build(config: Config, *, allow_stale: bool = False, progress: Progress = no_
         inputs.history = replace(inputs.history, customer_ids=inputs.history.customer_ids.clear())
     decided = decide(config, inputs, contacts, progress, consume=True, resolved=consents, together=schedule.together)
     summary = summarize(config, inputs, decided, orphans, history_orphan_ids)
-    return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary)
+    audiences = []
+    if config.audiences:  # the run being replaced, if any, is what the removals are found against
+        audiences = audience_files(config.audiences, contacts, decided["social"].sendable.get_column("cix"),
+                                   config.output_dir)
+        summary["audiences"] = summary_of(audiences)
+    return BuildResult(config=config, inputs=inputs, contacts=contacts, decided=decided, summary=summary,
+                       audiences=audiences)
