@@ -50,7 +50,7 @@ ALLOWED_KEYS = {
     "arbitration": {"order"},
     "suppressions": {"name", "kind", "path", "list_date", "channels", "purposes", "max_age_days"},
     "output": {"dir", "format", "audiences"},
-    "path entry": {"path", "encoding"},
+    "path entry": {"path", "encoding", "sheet"},
 }
 
 
@@ -60,6 +60,7 @@ class FileSpec:
 
     path: Path
     encoding: str = "utf-8"
+    sheet: str | None = None  # an Excel workbook's sheet; None: the first
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,10 @@ class Config:
         """The config as the build used it, for the manifest."""
 
         def file_entry(spec: FileSpec | None) -> Any:
-            return None if spec is None else {"path": str(spec.path), "encoding": spec.encoding}
+            if spec is None:
+                return None
+            entry = {"path": str(spec.path), "encoding": spec.encoding}
+            return entry | ({"sheet": spec.sheet} if spec.sheet is not None else {})
 
         return {
             "campaign": {
@@ -343,21 +347,27 @@ class _Checker:
             yield entry, name, label
 
     def file_spec(self, value: Any, key: str, base: Path) -> FileSpec | None:
+        sheet = None
         if isinstance(value, str):
             path, encoding = value, "utf-8"
         elif isinstance(value, dict):
             self.unknown_keys(value, "path entry", key)
             path = self.string(value, "path", key, required=True)
             encoding = self.choice(value, "encoding", key, ENCODINGS) or "utf-8"
+            sheet = self.string(value, "sheet", key)
             if path is None:
                 return None
         else:
-            self.fail(key, 'must be a path string or { path = "...", encoding = "cp1252" }')
+            self.fail(key, 'must be a path string, { path = "...", encoding = "cp1252" } or '
+                           '{ path = "book.xlsx", sheet = "Name" }')
             return None
         if not path.strip():
             self.fail(key, "must not be empty")
             return None
-        return FileSpec(path=(base / path).resolve(), encoding=encoding)
+        if sheet is not None and not path.lower().endswith(".xlsx"):
+            self.fail(f"{key}.sheet", "is for an Excel workbook (.xlsx) only")
+            return None
+        return FileSpec(path=(base / path).resolve(), encoding=encoding, sheet=sheet)
 
 
 def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str | None = None,

@@ -1,4 +1,4 @@
-"""Format readers: a file (CSV or Parquet) as text columns, known columns only, trimmed.
+"""Format readers: a file (CSV, Parquet or an Excel workbook) as text columns, known columns only, trimmed.
 
 Every file is first read as text columns (CSV) or converted to text (Parquet) so that both
 formats go through the same parsing and the same error messages. Each row keeps `_line`, its
@@ -75,14 +75,21 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
     """
     label = file_label(spec.path)
     suffix = spec.path.suffix.lower()
-    if suffix not in (".parquet", ".csv", ".txt"):
+    if suffix not in (".parquet", ".csv", ".txt", ".xlsx"):
         if not spec.path.exists():
             problems.add(Problem(file=label, message="file not found"))
         else:
-            problems.add(Problem(file=label, message="unknown file type; use .csv, .txt or .parquet"))
+            problems.add(Problem(file=label, message="unknown file type; use .csv, .txt, .parquet or .xlsx"))
         return None
     try:
-        if suffix == ".parquet":
+        if suffix == ".xlsx":
+            digest = file_digest(spec.path)
+            read = _read_xlsx(spec.path, spec.sheet, label, problems)
+            source = None
+            if read is not None:
+                label, frame = read  # the sheet is named in every message: book.xlsx[Sheet]
+                source = (frame.columns, lambda rows, frame=frame: _frame_slices(frame, rows))
+        elif suffix == ".parquet":
             # Polars reads the file itself (only the known columns); the digest is taken in blocks.
             digest = file_digest(spec.path)
             source = _parquet_source(spec.path, label, known, problems, parquet_rows)
@@ -223,6 +230,54 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
         return _read_csv_strictly(text, separator, label, problems)
     frame.columns = [normalize_header(c) for c in frame.columns]
     return frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
+
+
+# How a date or datetime cell reads as text (fastexcel writes them so): a date at midnight is the
+# date a person sees, any other time the ISO datetime.
+_EXCEL_DATE = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
+_EXCEL_DATETIME = r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$"
+
+
+def _read_xlsx(path: Path, sheet: str | None, label: str, problems: ProblemLog) -> tuple[str, pl.DataFrame] | None:
+    """(the sheet's label, its rows as text with `_line`) of an Excel workbook's sheet (the first
+    when None), the header on its first row. Every cell is read as text: a number as its digits
+    (358401234567, 1.5), a date cell as its ISO date (a time of day as an ISO datetime)."""
+    if not path.exists():
+        raise FileNotFoundError(path)
+    import fastexcel  # only a workbook pays for importing the reader
+
+    try:
+        workbook = fastexcel.read_excel(path)
+        names = workbook.sheet_names
+    except Exception:  # noqa: BLE001 - any reader failure means the file is not a usable workbook
+        problems.add(Problem(file=label, message="cannot be read as an Excel workbook (.xlsx)"))
+        return None
+    if sheet is None and not names:
+        problems.add(Problem(file=label, message="the workbook has no sheet"))
+        return None
+    if sheet is not None and sheet not in names:
+        problems.add(Problem(file=label, message=f"has no sheet {sheet!r}; its sheets: {', '.join(names)}"))
+        return None
+    sheet = sheet if sheet is not None else names[0]
+    sheet_label = f"{label}[{sheet}]"
+    try:
+        frame = workbook.load_sheet(sheet, header_row=0, dtypes="string").to_polars()
+    except Exception:  # noqa: BLE001 - an unreadable sheet is one problem, named by its sheet
+        problems.add(Problem(file=sheet_label, message="cannot be read as a sheet of text cells"))
+        return None
+    names_found = [normalize_header(c) for c in frame.columns]
+    clashes = sorted({n for n in names_found if n and names_found.count(n) > 1})
+    for name in clashes:
+        problems.add(Problem(file=sheet_label, line=1, column=name,
+                             message="column appears more than once in the header"))
+    if clashes:
+        return None
+    frame.columns = names_found
+    frame = frame.with_columns(
+        pl.col(c).cast(pl.String).str.replace(_EXCEL_DATE, "$1").str.replace(_EXCEL_DATETIME, "${1}T$2")
+        for c in frame.columns
+    )
+    return sheet_label, frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE))
 
 
 def _undecodable(data: bytes, exc: UnicodeDecodeError, label: str, encoding: str) -> Problem:
