@@ -4,8 +4,11 @@ the sheet and the row. Workbooks are made with XlsxWriter, as a spreadsheet expo
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import xlsxwriter
 from typer.testing import CliRunner
 
@@ -152,3 +155,38 @@ def test_sheet_is_for_workbooks_only(campaign):
                                       'customers = { path = "customers.csv", sheet = "Sheet1" }'})
     assert result.exit_code == 2
     assert "inputs.customers.sheet" in result.output
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (Debian package libreoffice-calc-nogui) is not installed; "
+                                            ".ci/run installs it when it can")
+def test_a_workbook_saved_by_libreoffice_is_read_as_a_person_sees_it(campaign, tmp_path_factory):
+    """A CSV opened in LibreOffice Calc and saved as .xlsx, as a marketer would: Calc makes the
+    phones and postal codes numbers and the ISO dates date cells."""
+    campaign.customers = [customer("C1", phone="358401234567", birth_date="1980-02-29", postal_code="00100"),
+                          customer("C2", phone="0401234568", birth_date="1.2.1990"),
+                          customer("C3", birth_date="2011-12-02")]
+    campaign.consents = [consent("C1"), consent("C2"), consent("C3")]
+    campaign.write()
+    profile = tmp_path_factory.mktemp("libreoffice-profile")
+    converted = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--infilter=CSV:44,34,76,1",
+         "--convert-to", "xlsx", "--outdir", str(campaign.root), str(campaign.root / "customers.csv")],
+        capture_output=True, text=True, timeout=180)
+    assert converted.returncode == 0 and (campaign.root / "customers.xlsx").exists(), converted.stderr
+    result, out = build_with(campaign, {'customers = "customers.csv"': 'customers = "customers.xlsx"'})
+    assert result.exit_code == 0, result.output
+    # Calc made 358401234567 a number: read as its digits, it is the international number.
+    assert sendable(out, "sms")["C1"]["phone"] == "+358401234567"
+    # 0401234568 lost its leading 0 in Calc: the national number of FI all the same.
+    assert sendable(out, "sms")["C2"]["phone"] == "+358401234568"
+    # The ISO dates became date cells: C3 (born 2011-12-02) is 14 at as_of; C1 born on 29 February.
+    import csv
+    with (out / "exclusions.csv").open(encoding="utf-8", newline="") as handle:
+        reasons = {(r["customer_id"], r["channel"]): r["reason_code"] for r in csv.DictReader(handle)}
+    assert reasons[("C3", "email")] == "under_age"
+    assert "C1" in sendable(out, "email") and "C2" in sendable(out, "email")
+    # 00100 became the number 100: not a 5-digit postal code, so no letter.
+    assert reasons[("C1", "post")] == "invalid_contact"
