@@ -270,3 +270,18 @@ def test_a_previous_file_with_other_columns_stops_the_build_and_keeps_the_run(so
     assert failed.exit_code == 3
     assert "audience-meta.csv" in failed.stderr
     assert (first.dir / "audience-meta.csv").read_text(encoding="utf-8") == "something,else\n1,2\n"
+
+
+def test_shared_checker_accepts_a_run_with_audience_and_removal_files(social):
+    import subprocess
+    import sys
+
+    from conftest import CHECK_RUN
+    if not CHECK_RUN.exists():
+        pytest.skip("shared check-run tool is absent")
+    build(social)
+    run = build(social)  # the second run has removal files too
+    assert list(run.dir.glob("audience-*-remove.csv"))
+    done = subprocess.run([sys.executable, str(CHECK_RUN), str(social.root / "campaign.toml"), str(run.dir)],
+                          capture_output=True, text=True, timeout=120)
+    assert "check-run: 0 problems" in done.stdout, done.stdout

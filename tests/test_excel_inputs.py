@@ -190,3 +190,18 @@ def test_a_workbook_saved_by_libreoffice_is_read_as_a_person_sees_it(campaign, t
     assert "C1" in sendable(out, "email") and "C2" in sendable(out, "email")
     # 00100 became the number 100: not a 5-digit postal code, so no letter.
     assert reasons[("C1", "post")] == "invalid_contact"
+
+
+def test_the_manifest_names_the_sheet_read(campaign):
+    import json
+    campaign.consents = [consent("C1")]
+    campaign.lists = [{"name": "internal", "kind": "internal", "rows": None,
+                       "path": {"path": "internal.xlsx", "sheet": "Kiellot"}}]
+    workbook(campaign.root / "book.xlsx", {"Muut": [["x"]], "Asiakkaat": customer_rows(customer("C1"))})
+    workbook(campaign.root / "internal.xlsx", {"Kiellot": [["email"], ["nobody@example.fi"]]})
+    result, out = build_with(campaign, {'customers = "customers.csv"':
+                                        'customers = { path = "book.xlsx", sheet = "Asiakkaat" }'})
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["config"]
+    assert config["inputs"]["customers"]["sheet"] == "Asiakkaat"
+    assert config["suppressions"][0]["sheet"] == "Kiellot"

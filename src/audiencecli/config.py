@@ -191,6 +191,7 @@ class Config:
                     "kind": s.kind,
                     "path": str(s.file.path),
                     "encoding": s.file.encoding,
+                    **({"sheet": s.file.sheet} if s.file.sheet is not None else {}),
                     "list_date": s.list_date.isoformat() if s.list_date else None,
                     "channels": list(s.channels),
                     "purposes": list(s.purposes),
