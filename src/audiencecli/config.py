@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import ConfigError, Problem
+from .errors import QUERY_LABEL, ConfigError, Problem
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -51,6 +51,7 @@ ALLOWED_KEYS = {
     "suppressions": {"name", "kind", "path", "list_date", "channels", "purposes", "max_age_days"},
     "output": {"dir", "format", "audiences"},
     "path entry": {"path", "encoding", "sheet"},
+    "query entry": {"query", "uri_env"},
 }
 
 
@@ -61,6 +62,10 @@ class FileSpec:
     path: Path
     encoding: str = "utf-8"
     sheet: str | None = None  # an Excel workbook's sheet; None: the first
+    # A database query instead of a file (contract section 13): the SQL, and the environment
+    # variable holding the connection URI; `path` is then only the name messages give it.
+    query: str | None = None
+    uri_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,8 @@ class Config:
         def file_entry(spec: FileSpec | None) -> Any:
             if spec is None:
                 return None
+            if spec.query is not None:  # the URI itself is never written down: only its variable's name
+                return {"query": spec.query, "uri_env": spec.uri_env}
             entry = {"path": str(spec.path), "encoding": spec.encoding}
             return entry | ({"sheet": spec.sheet} if spec.sheet is not None else {})
 
@@ -189,8 +196,8 @@ class Config:
                 {
                     "name": s.name,
                     "kind": s.kind,
-                    "path": str(s.file.path),
-                    "encoding": s.file.encoding,
+                    **({"query": s.file.query, "uri_env": s.file.uri_env} if s.file.query is not None
+                       else {"path": str(s.file.path), "encoding": s.file.encoding}),
                     **({"sheet": s.file.sheet} if s.file.sheet is not None else {}),
                     "list_date": s.list_date.isoformat() if s.list_date else None,
                     "channels": list(s.channels),
@@ -347,7 +354,22 @@ class _Checker:
                 seen.add(name)
             yield entry, name, label
 
-    def file_spec(self, value: Any, key: str, base: Path) -> FileSpec | None:
+    def file_spec(self, value: Any, key: str, base: Path, role: str) -> FileSpec | None:
+        """A path, a { path, encoding, sheet } entry or a { query, uri_env } entry; `role` names
+        a query in messages (`customers (query)`)."""
+        if isinstance(value, dict) and "query" in value:
+            self.unknown_keys(value, "query entry", key)
+            query = self.string(value, "query", key, required=True)
+            uri_env = self.string(value, "uri_env", key, required=True)
+            if query is not None and not query.strip():
+                self.fail(f"{key}.query", "must not be empty")
+                return None
+            if uri_env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", uri_env):
+                self.fail(f"{key}.uri_env", "must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*)")
+                return None
+            if query is None or uri_env is None:
+                return None
+            return FileSpec(path=Path(f"{role}{QUERY_LABEL}"), query=query, uri_env=uri_env)
         sheet = None
         if isinstance(value, str):
             path, encoding = value, "utf-8"
@@ -439,7 +461,7 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
     files: dict[str, FileSpec | None] = {}
     for key in ("customers", "consents", "holdings", "contact_history"):
         if key in inputs:
-            files[key] = check.file_spec(inputs[key], f"inputs.{key}", base)
+            files[key] = check.file_spec(inputs[key], f"inputs.{key}", base, key)
         else:
             files[key] = None
             if key in ("customers", "consents"):
@@ -555,7 +577,7 @@ def _load_suppressions(entries: Any, check: _Checker, base: Path) -> tuple[Suppr
         if "path" not in entry:
             check.fail(f"{label}.path", "required")
         else:
-            file = check.file_spec(entry["path"], f"{label}.path", base)
+            file = check.file_spec(entry["path"], f"{label}.path", base, f"list {name}")
         list_date = None
         if "list_date" in entry:
             try:

@@ -13,6 +13,10 @@ MAX_VALUE_CHARS = 80
 MAX_LINE_CHARS = 1000
 
 
+# How a database query is named in messages: `customers (query):ROW 12: ...`.
+QUERY_LABEL = " (query)"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One located problem: `FILE:LINE: column X: message (value)`."""
@@ -24,7 +28,8 @@ class Problem:
     value: str | None = None
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        row = "ROW " if self.file.endswith(QUERY_LABEL) else ""  # a query's rows have no lines
+        where = self.file if self.line is None else f"{self.file}:{row}{self.line}"
         text = f"{where}: "
         if self.column:
             text += f"column {self.column}: "

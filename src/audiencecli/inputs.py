@@ -13,7 +13,7 @@ from typing import Any, Callable
 import polars as pl
 
 from . import schedule
-from .config import HELSINKI, Config, SuppressionList
+from .config import HELSINKI, Config, FileSpec, SuppressionList
 from .consent import active_holders, active_holding
 from .errors import InputError, Problem, ProblemLog, StaleListError
 from .sources import History, Loaded, counted_by, file_label, load_consents, load_customers, load_history, load_holdings, load_list
@@ -30,10 +30,11 @@ class InputFacts:
     """What the manifest records of one input or list."""
 
     role: str
-    path: str
-    sha256: str
+    path: str | None  # None for a query
+    sha256: str  # of a query: of its rows as read (sources/database.canonical_digest)
     rows: int
     list_date: str | None = None
+    query: str | None = None
 
 
 @dataclass
@@ -49,18 +50,19 @@ class Inputs:
     history: History | None = None  # the contact history's rows inside the caps' widest window
 
     def facts(self, config: Config) -> list[InputFacts]:
-        facts = [InputFacts("customers", str(config.customers.path), self.customers.sha256, self.customers.rows),
-                 InputFacts("consents", str(config.consents.path), self.consents.sha256, self.consents.rows)]
+        def fact(role: str, spec: FileSpec, loaded: Loaded, list_date: str | None = None) -> InputFacts:
+            return InputFacts(role, None if spec.query is not None else str(spec.path), loaded.sha256, loaded.rows,
+                              list_date, spec.query)
+
+        facts = [fact("customers", config.customers, self.customers), fact("consents", config.consents, self.consents)]
         if self.holdings is not None and config.holdings is not None:
-            facts.append(InputFacts("holdings", str(config.holdings.path), self.holdings.sha256, self.holdings.rows))
+            facts.append(fact("holdings", config.holdings, self.holdings))
         if self.history is not None and config.contact_history is not None:
-            loaded = self.history.loaded
-            facts.append(InputFacts("contact_history", str(config.contact_history.path), loaded.sha256, loaded.rows))
+            facts.append(fact("contact_history", config.contact_history, self.history.loaded))
         for spec in config.suppressions:
             if spec.name in self.lists:
-                loaded = self.lists[spec.name]
-                facts.append(InputFacts(f"list:{spec.name}", str(spec.file.path), loaded.sha256, loaded.rows,
-                                        spec.list_date.isoformat() if spec.list_date else None))
+                facts.append(fact(f"list:{spec.name}", spec.file, self.lists[spec.name],
+                                  spec.list_date.isoformat() if spec.list_date else None))
         return facts
 
 
@@ -183,13 +185,16 @@ def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_pro
     for spec in config.applying_lists():
         progress(f"reading list {spec.name}")
         label = file_label(spec.file.path)
-        if not spec.file.path.exists():
+        if spec.file.query is not None:  # a query's problems are data errors, found when it runs
+            pass
+        elif not spec.file.path.exists():
             list_problems.add(Problem(file=label, message=f"suppression list {spec.name} is missing; "
                                                           "the build fails closed"))
             continue
         try:
-            with spec.file.path.open("rb"):
-                pass
+            if spec.file.query is None:
+                with spec.file.path.open("rb"):
+                    pass
         except OSError as exc:
             list_problems.add(Problem(file=label, message=f"suppression list {spec.name} cannot be opened "
                                                           f"({exc.strerror}); the build fails closed"))

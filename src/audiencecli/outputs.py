@@ -64,7 +64,8 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
             "as_of": result.summary["as_of"],
             "stale": result.summary["stale"],
             "stale_lists": result.summary["stale_lists"],
-            "inputs": [fact.__dict__ for fact in result.inputs.facts(config)],
+            "inputs": [{k: v for k, v in fact.__dict__.items() if k != "query" or v is not None}
+                       for fact in result.inputs.facts(config)],
             "outputs": outputs,
             "started_at": started_at.isoformat(timespec="seconds"),
             "finished_at": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),

@@ -172,7 +172,7 @@ def _inputs_table(manifest: dict) -> Table:
     for item in manifest.get("inputs", []):
         table.add_row(*(Text(cell) for cell in (
             _text(item.get("role")), _text(item.get("rows")), _text(item.get("list_date")),
-            _text(item.get("sha256"))[:12], _text(item.get("path")))))
+            _text(item.get("sha256"))[:12], _text(item.get("path") or item.get("query")))))
     return table
 
 
@@ -399,7 +399,7 @@ def _facts_section(run: Run) -> str:
     inputs = "\n".join(
         f'<tr><td class="nowrap">{_e(item.get("role"))}</td><td class="num">{_e(item.get("rows"))}</td>'
         f'<td class="nowrap">{_e(item.get("list_date"))}</td><td class="hash"><code>{_e(item.get("sha256"))}</code></td>'
-        f'<td class="path">{_e(item.get("path"))}</td></tr>'
+        f'<td class="path">{_e(item.get("path") or item.get("query"))}</td></tr>'
         for item in run.manifest.get("inputs", []))
     warnings = "".join(f"<li>{_e(w)}</li>" for w in _warnings(run.summary)) or "<li>none</li>"
     return f"""<section id="run">

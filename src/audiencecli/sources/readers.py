@@ -75,14 +75,29 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
     """
     label = file_label(spec.path)
     suffix = spec.path.suffix.lower()
-    if suffix not in (".parquet", ".csv", ".txt", ".xlsx"):
+    if spec.query is not None:
+        from .database import read_query  # only a query pays for importing its driver
+
+        read = read_query(spec, label, problems)
+        if read is None:
+            return None
+        frame, digest = read
+        frame = _named_columns(frame, label, problems)
+        if frame is None:
+            return None
+        frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE))  # ROW 1, 2, ...
+        source = (frame.columns, lambda rows, frame=frame: _frame_slices(frame, rows))
+        suffix = ".query"
+    elif suffix not in (".parquet", ".csv", ".txt", ".xlsx"):
         if not spec.path.exists():
             problems.add(Problem(file=label, message="file not found"))
         else:
             problems.add(Problem(file=label, message="unknown file type; use .csv, .txt, .parquet or .xlsx"))
         return None
     try:
-        if suffix == ".xlsx":
+        if suffix == ".query":
+            pass
+        elif suffix == ".xlsx":
             digest = file_digest(spec.path)
             read = _read_xlsx(spec.path, spec.sheet, label, problems)
             source = None
@@ -232,6 +247,19 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
     return frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
 
 
+def _named_columns(frame: pl.DataFrame, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+    """The frame with its column names in the header's normal form; None (after the problem)
+    when two columns come to the same name."""
+    names = [normalize_header(c) for c in frame.columns]
+    clashes = sorted({n for n in names if n and names.count(n) > 1})
+    for name in clashes:
+        problems.add(Problem(file=label, line=1, column=name, message="column appears more than once in the header"))
+    if clashes:
+        return None
+    frame.columns = names
+    return frame
+
+
 # How a date or datetime cell reads as text (fastexcel writes them so): a date at midnight is the
 # date a person sees, any other time the ISO datetime.
 _EXCEL_DATE = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
@@ -265,14 +293,9 @@ def _read_xlsx(path: Path, sheet: str | None, label: str, problems: ProblemLog) 
     except Exception:  # noqa: BLE001 - an unreadable sheet is one problem, named by its sheet
         problems.add(Problem(file=sheet_label, message="cannot be read as a sheet of text cells"))
         return None
-    names_found = [normalize_header(c) for c in frame.columns]
-    clashes = sorted({n for n in names_found if n and names_found.count(n) > 1})
-    for name in clashes:
-        problems.add(Problem(file=sheet_label, line=1, column=name,
-                             message="column appears more than once in the header"))
-    if clashes:
+    frame = _named_columns(frame, sheet_label, problems)
+    if frame is None:
         return None
-    frame.columns = names_found
     frame = frame.with_columns(
         pl.col(c).cast(pl.String).str.replace(_EXCEL_DATE, "$1").str.replace(_EXCEL_DATETIME, "${1}T$2")
         for c in frame.columns
