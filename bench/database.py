@@ -8,7 +8,9 @@ parquet`) holds customers.parquet. A throw-away PostgreSQL server is started in 
 folder (initdb + pg_ctl, as the tests do; as the postgres user when run as root), the customers
 are loaded into a table with ADBC, and then each is read three times through the build's own
 reader (`sources.readers.read_table`: text columns, trimmed, with their row numbers): the query
-`SELECT * FROM customers` through ADBC, and the Parquet file. Prints the medians and their ratio.
+`SELECT * FROM customers` through ADBC, and the Parquet file; and the query's bare result through
+Polars' `read_database_uri` with ADBC and with connectorx (`pip install connectorx`), the other
+connector candidate. Prints the medians and the query / Parquet ratio.
 """
 from __future__ import annotations
 
@@ -74,14 +76,31 @@ def main(argv: list[str]) -> int:
 
         query = FileSpec(path=Path("customers (query)"), query="SELECT * FROM customers", uri_env="AUDIENCE_BENCH_PG")
         parquet = FileSpec(path=customers)
-        times = {"postgresql": [], "parquet": []}
-        for _ in range(3):  # interleaved, so that the machine's load falls on both alike
+        def connectorx() -> float:
+            """The other connector candidate, the query's result only (no text columns, no checks)."""
+            started = time.perf_counter()
+            pl.read_database_uri("SELECT * FROM customers", uri, engine="connectorx")
+            return time.perf_counter() - started
+
+        def adbc_only() -> float:
+            started = time.perf_counter()
+            pl.read_database_uri("SELECT * FROM customers", uri, engine="adbc")
+            return time.perf_counter() - started
+
+        times = {"postgresql": [], "parquet": [], "adbc result only": [], "connectorx result only": []}
+        for _ in range(3):  # interleaved, so that the machine's load falls on all alike
             times["postgresql"].append(timed(query))
             times["parquet"].append(timed(parquet))
+            times["adbc result only"].append(adbc_only())
+            try:
+                times["connectorx result only"].append(connectorx())
+            except ImportError:
+                times.pop("connectorx result only", None)
         pg, pq = statistics.median(times["postgresql"]), statistics.median(times["parquet"])
-        print(f"{frame.height:,} customers: PostgreSQL query {pg:.2f} s "
-              f"({' / '.join(f'{t:.2f}' for t in times['postgresql'])}), Parquet {pq:.2f} s "
-              f"({' / '.join(f'{t:.2f}' for t in times['parquet'])}): query / Parquet {pg / pq:.1f}x")
+        print(f"{frame.height:,} customers, median s (per run):")
+        for name, values in times.items():
+            print(f"  {name:24s} {statistics.median(values):6.2f}  ({' / '.join(f'{t:.2f}' for t in values)})")
+        print(f"query / Parquet {pg / pq:.1f}x")
     finally:
         subprocess.run([*as_server, str(bin_dir / "pg_ctl"), "-D", str(pg_data), "-m", "fast", "stop"],
                        capture_output=True)
