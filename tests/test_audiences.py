@@ -134,6 +134,16 @@ def test_tiktok_email_drops_the_plus_tag_and_the_dots_of_the_user_name(social):
     assert audience(run, "meta")[0]["email"] == sha("aino.virtanen+news@example.fi")
 
 
+def test_tiktok_file_matches_tiktoks_published_example_hash(campaign):
+    """TikTok's ID format list shows d6117306… as its hashed e-mail example; it is the SHA-256 of
+    `janedoe@gmail.com` (the page's plain-text column says johndoe: the hash is what is pinned)."""
+    campaign.customers = [customer("C1", email="JaneDoe@Gmail.com")]
+    campaign.consents = [consent("C1")]
+    campaign.output = {"audiences": ["tiktok"]}
+    (row,) = audience(build(campaign), "tiktok")
+    assert row["Email_SHA256"] == "d6117306485ed0e50afab3ac871e98f81699151f30281527d63ff5f233656c69"
+
+
 def test_snapchat_hashes_the_phone_as_digits_without_plus(social):
     run = build(social)
     assert header(run, "audience-snapchat.csv") == ["email", "phone"]
