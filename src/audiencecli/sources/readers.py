@@ -74,54 +74,11 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
     at once (the consent log of 10M customers is 2 GB of text); a CSV file is parsed whole.
     """
     label = file_label(spec.path)
-    suffix = spec.path.suffix.lower()
-    if spec.query is not None:
-        from .database import read_query  # only a query pays for importing its driver
-
-        read = read_query(spec, label, problems)
-        if read is None:
-            return None
-        frame, digest = read
-        frame = _named_columns(frame, label, problems)
-        if frame is None:
-            return None
-        frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE))  # ROW 1, 2, ...
-        source = (frame.columns, lambda rows, frame=frame: _frame_slices(frame, rows))
-        suffix = ".query"
-    elif suffix not in (".parquet", ".csv", ".txt", ".xlsx"):
-        if not spec.path.exists():
-            problems.add(Problem(file=label, message="file not found"))
-        else:
-            problems.add(Problem(file=label, message="unknown file type; use .csv, .txt, .parquet or .xlsx"))
+    read = _query_source(spec, label, problems) if spec.query is not None else _file_source(
+        spec, label, known, problems, parquet_rows)
+    if read is None:
         return None
-    try:
-        if suffix == ".query":
-            pass
-        elif suffix == ".xlsx":
-            digest = file_digest(spec.path)
-            read = _read_xlsx(spec.path, spec.sheet, label, problems)
-            source = None
-            if read is not None:
-                label, frame = read  # the sheet is named in every message: book.xlsx[Sheet]
-                source = (frame.columns, lambda rows, frame=frame: _frame_slices(frame, rows))
-        elif suffix == ".parquet":
-            # Polars reads the file itself (only the known columns); the digest is taken in blocks.
-            digest = file_digest(spec.path)
-            source = _parquet_source(spec.path, label, known, problems, parquet_rows)
-        else:
-            data = spec.path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            frame = _read_csv(data, spec.encoding, label, problems)
-            del data
-            source = None if frame is None else (frame.columns, lambda rows, frame=frame: _frame_slices(frame, rows))
-    except FileNotFoundError:
-        problems.add(Problem(file=label, message="file not found"))
-        return None
-    except OSError as exc:
-        problems.add(Problem(file=label, message=f"cannot be read ({exc.strerror or exc.__class__.__name__})"))
-        return None
-    if source is None:
-        return None
+    label, digest, source = read  # a workbook's label names its sheet: book.xlsx[Sheet]
     columns, frames = source
     found = tuple(c for c in columns if c != LINE)
     unknown = tuple(c for c in found if c not in known)
@@ -135,6 +92,63 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
                            columns_found=found, unknown_columns=unknown)
 
     return tables()
+
+
+Source = tuple[list[str], Callable[[int | None], Iterator[pl.DataFrame | None]]]  # column names, slices
+
+
+def _whole(frame: pl.DataFrame) -> Source:
+    return frame.columns, lambda rows: _frame_slices(frame, rows)
+
+
+def _query_source(spec: FileSpec, label: str, problems: ProblemLog) -> tuple[str, str, Source] | None:
+    """(label, digest, source) of a database query; its rows are numbered 1, 2, ... (`ROW n`)."""
+    from .database import read_query  # only a query pays for importing its driver
+
+    read = read_query(spec, label, problems)
+    if read is None:
+        return None
+    frame, digest = read
+    frame = _named_columns(frame, label, problems)
+    if frame is None:
+        return None
+    return label, digest, _whole(frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE)))
+
+
+def _file_source(spec: FileSpec, label: str, known: tuple[str, ...], problems: ProblemLog,
+                 parquet_rows: ParquetRows | None) -> tuple[str, str, Source] | None:
+    """(label, digest, source) of a CSV, Parquet or Excel file; None after its problem is added."""
+    suffix = spec.path.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".txt", ".xlsx"):
+        if not spec.path.exists():
+            problems.add(Problem(file=label, message="file not found"))
+        else:
+            problems.add(Problem(file=label, message="unknown file type; use .csv, .txt, .parquet or .xlsx"))
+        return None
+    try:
+        if suffix == ".xlsx":
+            digest = file_digest(spec.path)
+            sheet = _read_xlsx(spec.path, spec.sheet, label, problems)
+            if sheet is None:
+                return None
+            label, frame = sheet
+            return label, digest, _whole(frame)
+        if suffix == ".parquet":
+            # Polars reads the file itself (only the known columns); the digest is taken in blocks.
+            digest = file_digest(spec.path)
+            source = _parquet_source(spec.path, label, known, problems, parquet_rows)
+            return None if source is None else (label, digest, source)
+        data = spec.path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        frame = _read_csv(data, spec.encoding, label, problems)
+        del data
+        return None if frame is None else (label, digest, _whole(frame))
+    except FileNotFoundError:
+        problems.add(Problem(file=label, message="file not found"))
+        return None
+    except OSError as exc:
+        problems.add(Problem(file=label, message=f"cannot be read ({exc.strerror or exc.__class__.__name__})"))
+        return None
 
 
 def _frame_slices(frame: pl.DataFrame, rows: int | None) -> Iterator[pl.DataFrame]:
