@@ -40,10 +40,12 @@ def test_init_names_every_config_key():
                 "arbitration": data["arbitration"], "pressure": data["pressure"][0],
                 "suppressions": data["suppressions"][0]}
     for section, keys in ALLOWED_KEYS.items():
-        if section in ("", "path entry"):
+        if section in ("", "path entry", "query entry"):
             continue
         assert set(sections[section]) == keys, section
     assert set(data) == ALLOWED_KEYS[""]
+    for key in (*ALLOWED_KEYS["path entry"], *ALLOWED_KEYS["query entry"]):
+        assert f"{key} = " in text, key  # the other ways to give an input are shown too
 
 
 def test_init_with_every_key_turned_on_is_still_a_valid_config(tmp_path):

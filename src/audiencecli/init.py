@@ -34,7 +34,10 @@ as_of = {as_of}                  # default: now, Europe/Helsinki; delete to deci
 # minimum_age = 15                   # 0..120; no marketing to anyone younger (R3); 0 turns it off
 
 [inputs]
-customers = "customers.csv"          # required; also {{ path = "...", encoding = "cp1252" }}
+customers = "customers.csv"          # required; any input or list path may also be
+                                     # {{ path = "export.csv", encoding = "cp1252" }},
+                                     # {{ path = "crm.xlsx", sheet = "Asiakkaat" }} or
+                                     # {{ query = "SELECT ...", uri_env = "CRM_DB_URI" }}
 consents = "consents.csv"            # required (may be a header only)
 # holdings = "holdings.csv"          # default: none; needed for existing-customer marketing (R4)
 # contact_history = "contact_history.csv"   # default: none; required by [[pressure]]
