@@ -3,15 +3,8 @@ PostgreSQL (a real, throw-away server started here) and SQLite. The URI and its 
 in no config, manifest, message or output."""
 from __future__ import annotations
 
-import glob
 import json
-import os
-import secrets
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +13,7 @@ from typer.testing import CliRunner
 from audiencecli.cli import app
 from audiencecli.sources.database import canonical_digest
 from conftest import CUSTOMER_HEADER, consent, customer, write_csv
+from postgres_server import ServerUnavailable, throwaway_postgres
 
 runner = CliRunner()
 QUERY = "SELECT * FROM crm_customers ORDER BY customer_id"
@@ -137,47 +131,13 @@ def test_a_query_entry_needs_its_variable(tmp_path):
 # PostgreSQL: a throw-away cluster (initdb + pg_ctl in a temporary folder, 127.0.0.1, a password)
 
 
-def _initdb() -> str | None:
-    found = shutil.which("initdb") or sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return found if isinstance(found, str) else (found[-1] if found else None)
-
-
 @pytest.fixture(scope="module")
 def postgres_uri():
-    initdb = _initdb()
-    if initdb is None:
-        pytest.skip("PostgreSQL is not installed (Debian package postgresql; .ci/run installs it when it can)")
-    bin_dir = Path(initdb).parent
-    folder = Path(tempfile.mkdtemp(prefix="audience-pg-"))
-    as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # initdb refuses root
-    if as_server:
-        shutil.chown(folder, "postgres")
-    password = secrets.token_urlsafe(12)
-    (folder / "pw").write_text(password, encoding="utf-8")
-    if as_server:
-        shutil.chown(folder / "pw", "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = folder / "data"
-    started = False
     try:
-        subprocess.run([*as_server, str(bin_dir / "initdb"), "-D", str(data), "-U", "audience",
-                        f"--pwfile={folder / 'pw'}", "-A", "scram-sha-256"], check=True, capture_output=True, timeout=120)
-        subprocess.run([*as_server, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w",
-                        "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}", "start"],
-                       check=True, capture_output=True, timeout=120)
-        started = True
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"a throw-away PostgreSQL server could not start here ({error.__class__.__name__})")
-    try:
-        yield f"postgresql://audience:{password}@127.0.0.1:{port}/postgres", password
-    finally:
-        if started:
-            subprocess.run([*as_server, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                           capture_output=True, timeout=120)
-        shutil.rmtree(folder, ignore_errors=True)
+        with throwaway_postgres() as server:
+            yield server
+    except ServerUnavailable as reason:
+        pytest.skip(str(reason))
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +184,10 @@ def test_a_failing_postgresql_query_names_the_role(tmp_path, crm_table):
     assert result.exit_code == 3
     assert result.output.startswith("customers (query): the query failed:")
     assert password not in result.output
+
+
+def test_a_column_with_no_text_form_is_a_data_error(tmp_path, crm_table):
+    uri, _ = crm_table
+    result, _ = build(campaign_with_query(tmp_path, query="SELECT ARRAY[1, 2] AS customer_id"), {"CRM_DB_URI": uri})
+    assert result.exit_code == 3
+    assert "customers (query): column customer_id: has database type" in result.output

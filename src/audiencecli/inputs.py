@@ -184,20 +184,10 @@ def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_pro
     stale: list[SuppressionList] = []
     for spec in config.applying_lists():
         progress(f"reading list {spec.name}")
-        label = file_label(spec.file.path)
-        if spec.file.query is not None:  # a query's problems are data errors, found when it runs
-            pass
-        elif not spec.file.path.exists():
-            list_problems.add(Problem(file=label, message=f"suppression list {spec.name} is missing; "
-                                                          "the build fails closed"))
-            continue
-        try:
-            if spec.file.query is None:
-                with spec.file.path.open("rb"):
-                    pass
-        except OSError as exc:
-            list_problems.add(Problem(file=label, message=f"suppression list {spec.name} cannot be opened "
-                                                          f"({exc.strerror}); the build fails closed"))
+        # A file that is missing or cannot be opened fails closed (exit 4); a query's problems are
+        # data errors, found when it runs.
+        if spec.file.query is None and (unopenable := _unopenable(spec)) is not None:
+            list_problems.add(unopenable)
             continue
         loaded = load_list(spec.file, spec.channels, problems)
         if loaded is not None:
@@ -206,12 +196,25 @@ def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_pro
             stale.append(spec)
             if not allow_stale:
                 list_problems.add(Problem(
-                    file=label,
+                    file=file_label(spec.file.path),
                     message=f"suppression list {spec.name} is stale: list_date {spec.list_date}, "
                             f"{spec.age_days(config.as_of_date)} days old at as_of {config.as_of_date}, "
                             f"max_age_days {spec.max_age_days}; refresh it or run with --allow-stale",
                 ))
     return lists, stale
+
+
+def _unopenable(spec: SuppressionList) -> Problem | None:
+    """Why a list's file cannot be read at all (missing, or refused by the system); None when it can."""
+    label = file_label(spec.file.path)
+    if not spec.file.path.exists():
+        return Problem(file=label, message=f"suppression list {spec.name} is missing; the build fails closed")
+    try:
+        with spec.file.path.open("rb"):
+            return None
+    except OSError as exc:
+        return Problem(file=label, message=f"suppression list {spec.name} cannot be opened ({exc.strerror}); "
+                                           "the build fails closed")
 
 
 def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> Inputs:

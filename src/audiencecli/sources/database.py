@@ -17,6 +17,7 @@ import polars as pl
 
 from ..config import FileSpec
 from ..errors import Problem, ProblemLog
+from .readers import as_text
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -46,7 +47,12 @@ def read_query(spec: FileSpec, label: str, problems: ProblemLog) -> tuple[pl.Dat
     frame = pl.from_arrow(table)
     if isinstance(frame, pl.Series):
         frame = frame.to_frame()
-    frame = frame.select(_as_text(name, dtype) for name, dtype in frame.schema.items())
+    texts = {name: as_text(pl.col(name), dtype) for name, dtype in frame.schema.items()}
+    if unreadable := [name for name, text in texts.items() if text is None]:
+        problems.add(Problem(file=label, column=unreadable[0],
+                             message=f"has database type {frame.schema[unreadable[0]]}, which cannot be read as text"))
+        return None
+    frame = frame.select(text.alias(name) for name, text in texts.items())
     return frame, canonical_digest(frame)
 
 
@@ -56,18 +62,6 @@ def canonical_digest(frame: pl.DataFrame) -> str:
     buffer = io.BytesIO()
     frame.write_csv(buffer, line_terminator="\n", null_value="")
     return hashlib.sha256(buffer.getvalue()).hexdigest()
-
-
-def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
-    """A result column as the text the files would hold: dates ISO, booleans true/false."""
-    column = pl.col(name)
-    if dtype == pl.Date:
-        return column.dt.to_string("%Y-%m-%d")
-    if isinstance(dtype, pl.Datetime):
-        return column.dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
-    if dtype == pl.Boolean:
-        return pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
-    return column.cast(pl.String)
 
 
 class _UsageProblem(Exception):

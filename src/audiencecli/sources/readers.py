@@ -400,20 +400,8 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
             row_filter = parquet_rows.keep(column, dtype)
             columns.append(column.alias(name))
             continue
-        if dtype == pl.String:
-            expr = column
-        elif dtype == pl.Null:
-            expr = column.cast(pl.String)
-        elif dtype == pl.Date:
-            expr = column.dt.to_string("%Y-%m-%d")
-        elif isinstance(dtype, pl.Datetime):
-            fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
-            expr = column.dt.to_string(fmt)
-        elif dtype == pl.Boolean:
-            expr = pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
-        elif dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
-            expr = column.cast(pl.String)
-        else:
+        expr = as_text(column, dtype)
+        if expr is None:
             problems.add(Problem(file=label, line=1, column=name,
                                  message=f"has Parquet type {dtype}, which cannot be read as text"))
             return None
@@ -453,6 +441,23 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
                 .with_columns(pl.col(LINE).cast(pl.Int64))
 
     return [*read_names, *found_unknown], slices
+
+
+def as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr | None:
+    """A typed column (Parquet's, a query result's) as the text a CSV file would hold: dates
+    `2026-12-01`, datetimes ISO 8601 (with the offset when zoned), booleans true/false, numbers
+    their digits; None for a type that has no such text (a list, a struct)."""
+    if dtype == pl.String:
+        return column
+    if dtype == pl.Date:
+        return column.dt.to_string("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime):
+        return column.dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
+    if dtype == pl.Boolean:
+        return pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
+    if dtype == pl.Null or dtype.is_numeric() or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
+        return column.cast(pl.String)
+    return None
 
 
 def _parquet_rows(path: Path) -> int:
