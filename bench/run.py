@@ -18,6 +18,15 @@ to round:
   nocaps-parquet .venv/bin/audience build <size>-parquet/campaign-without-caps.toml --out DIR --quiet
   peer-csv       .venv/bin/python bench/peer_duckdb.py <size>/campaign-without-pressure.toml DIR
   peer-parquet   .venv/bin/python bench/peer_duckdb.py <size>-parquet/campaign-without-pressure.toml DIR
+  explain-csv    .venv/bin/audience explain <size>/campaign.toml ID --json --quiet
+  explain-parquet  the same on <size>-parquet
+  explain5-csv   .venv/bin/audience explain <size>/campaign.toml ID1 ... ID5 --json --quiet
+  explain5-parquet the same on <size>-parquet
+  validate-csv   .venv/bin/audience validate <size>/campaign.toml --json --quiet
+  validate-parquet the same on <size>-parquet
+
+`explain` asks for the customer in the middle of the file, `explain5` for five spread over it
+(at 1/6, 2/6, ... of the ids). The explain and validate measurements run only when --only names them.
 
 The sample campaign has contact-pressure caps over the contact history and channel arbitration;
 its twin (bench/variants.py) is the same campaign without them: the "twin" build is what the
@@ -36,7 +45,7 @@ than they touch, so it fails runs that would fit.)
 
 After the first round the twin build's and the peer's run directories of each format are compared
 with bench/compare.py (decisions, all_reasons, channel-file values); the result is recorded.
-Medians, the ratios build/floor and build/peer (median of the per-round ratios, so each ratio
+Medians, the ratios build/floor and build/peer, explain/floor and validate/floor (median of the per-round ratios, so each ratio
 comes from runs made minutes apart), the machine facts, the git commit and this command go into
 a new dated section at the top of bench/RESULTS.md (--no-record: print only). Raw results are
 kept in bench/data/results/. Run directories live in bench/data/runs/ and are removed.
@@ -68,7 +77,13 @@ RESULTS = BENCH / "RESULTS.md"
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 MEASUREMENTS = ("build-csv", "build-parquet", "twin-csv", "twin-parquet", "nocaps-csv", "nocaps-parquet",
                 "floor-csv", "floor-parquet",
-                "peer-csv", "peer-parquet")
+                "peer-csv", "peer-parquet",
+                "explain-csv", "explain-parquet", "explain5-csv", "explain5-parquet", "validate-csv", "validate-parquet")
+# Measured only when --only names them (the default is the build against its references).
+ON_REQUEST = ("nocaps", "explain", "explain5", "validate")
+# (measurement, reference) pairs whose ratio is reported, when both were measured.
+RATIOS = (("build", "floor"), ("build", "twin"), ("build", "nocaps"), ("build", "peer"),
+          ("explain", "floor"), ("explain5", "floor"), ("validate", "floor"))
 
 
 def size_customers(size: str) -> int:
@@ -101,8 +116,22 @@ def ensure_data(size: str, fmt: str, log) -> Path:
     return config
 
 
-def command(label: str, config: Path, out: Path, peer_memory_limit: str | None = None) -> list[str]:
+def explained_ids(size: str, count: int) -> list[str]:
+    """`count` customer ids of the sample data set of `size`, spread evenly over it (as
+    `audience sample` numbers them)."""
+    customers = size_customers(size)
+    width = max(7, len(str(2 * customers)))  # as sample.py numbers them
+    return [f"C{customers * k // (count + 1):0{width}d}" for k in range(1, count + 1)]
+
+
+def command(label: str, config: Path, out: Path, peer_memory_limit: str | None = None,
+            size: str = "1m") -> list[str]:
     kind = label.split("-")[0]
+    if kind in ("explain", "explain5"):
+        ids = explained_ids(size, 1 if kind == "explain" else 5)
+        return [str(VENV_BIN / "audience"), "explain", str(config), *ids, "--json", "--quiet"]
+    if kind == "validate":
+        return [str(VENV_BIN / "audience"), "validate", str(config), "--json", "--quiet"]
     if kind in ("twin", "peer"):
         config = without_pressure(config)
     if kind == "nocaps":
@@ -274,19 +303,20 @@ def summarize(runs: list[dict], sizes: list[str], labels: list[str]) -> tuple[li
     ratios = []
     for size in sizes:
         for fmt in ("csv", "parquet"):
-            for other in ("floor", "twin", "nocaps", "peer"):
+            for subject, other in RATIOS:
                 per_round = {"wall": [], "cpu": [], "rss": []}
                 rounds = sorted({r["round"] for r in runs if r["size"] == size})
                 for rnd in rounds:
                     pick = {r["label"]: r for r in runs if r["size"] == size and r["round"] == rnd and r["status"] == "ok"}
-                    a, b = pick.get(f"build-{fmt}"), pick.get(f"{other}-{fmt}")
+                    a, b = pick.get(f"{subject}-{fmt}"), pick.get(f"{other}-{fmt}")
                     if a and b:
                         per_round["wall"].append(a["wall_s"] / b["wall_s"])
                         if a["cpu_s"] and b["cpu_s"]:
                             per_round["cpu"].append(a["cpu_s"] / b["cpu_s"])
                         per_round["rss"].append(a["rss_mb"] / b["rss_mb"])
                 if per_round["wall"]:
-                    ratios.append({"size": size, "format": fmt, "vs": other, "rounds": len(per_round["wall"]),
+                    ratios.append({"size": size, "format": fmt, "subject": subject, "vs": other,
+                                   "rounds": len(per_round["wall"]),
                                    **{k: median(v) for k, v in per_round.items()},
                                    "wall_per_round": per_round["wall"]})
     return rows, ratios
@@ -298,7 +328,8 @@ def report(args_line: str, facts: dict, rows: list[dict], ratios: list[dict], ch
     kinds = {row["label"].split("-")[0] for row in rows}
     names = {"build": "`audience build`", "twin": "the build without caps and arbitration",
              "nocaps": "the same with the history read", "floor": "I/O floor",
-             "peer": "DuckDB peer"}
+             "peer": "DuckDB peer", "explain": "`audience explain` (one id)", "explain5": "(five ids)",
+             "validate": "`audience validate`"}
     what = " vs ".join(names[k] for k in names if k in kinds)
     sizes = ", ".join(dict.fromkeys(row["size"] for row in rows))
     lines = [
@@ -347,14 +378,15 @@ def report(args_line: str, facts: dict, rows: list[dict], ratios: list[dict], ch
         return "\n".join(lines)
     lines += [
         "",
-        "Ratios (median over rounds of build ÷ the other measured in the same round; > 1 = the build is slower or "
-        "bigger):",
+        "Ratios (median over rounds of the measurement ÷ the reference measured in the same round; > 1 = the "
+        "measurement is slower or bigger):",
         "",
-        "| size | format | build ÷ | wall | CPU | peak RSS | wall per round |",
+        "| size | format | measurement ÷ reference | wall | CPU | peak RSS | wall per round |",
         "| --- | --- | --- | ---: | ---: | ---: | --- |",
     ]
     for r in ratios:
-        lines.append(f"| {r['size']} | {r['format']} | {r['vs']} | {fmt_num(r['wall'])}× | {fmt_num(r['cpu'])}× | "
+        lines.append(f"| {r['size']} | {r['format']} | {r['subject']} ÷ {r['vs']} | {fmt_num(r['wall'])}× | "
+                     f"{fmt_num(r['cpu'])}× | "
                      f"{fmt_num(r['rss'])}× | {' / '.join(f'{x:.2f}' for x in r['wall_per_round'])} |")
     lines.append("")
     return "\n".join(lines)
@@ -377,8 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", default=["1m"], help="100k, 1m, 10m or a number (default: 1m)")
     parser.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--only", nargs="+", choices=MEASUREMENTS,
-                        default=[m for m in MEASUREMENTS if not m.startswith("nocaps")],
-                        help="measure only these (default: all but the nocaps builds)")
+                        default=[m for m in MEASUREMENTS if m.split("-")[0] not in ON_REQUEST],
+                        help="measure only these (default: the build, its twin, the floor and the peer)")
     parser.add_argument("--skip", nargs="+", default=[], metavar="LABEL@SIZE",
                         help="leave out one measurement at one size, e.g. build-csv@10m")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per measured process (default 1800)")
@@ -415,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
                 fmt = label.split("-")[1]
                 out = runs_dir / f"{label}-{size}"
                 subprocess.run(["rm", "-rf", str(out)], check=True)
-                result = measure(command(label, configs[fmt], out, args.peer_memory_limit), timeout=args.timeout, max_rss_gb=args.max_rss_gb,
+                result = measure(command(label, configs[fmt], out, args.peer_memory_limit, size), timeout=args.timeout, max_rss_gb=args.max_rss_gb,
                                  min_available_gb=args.min_available_gb, log_path=runs_dir / f"{label}-{size}.log")
                 result.update(size=size, label=label, round=rnd + 1)
                 runs.append(result)

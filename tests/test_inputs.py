@@ -1482,9 +1482,9 @@ def test_the_holdings_are_read_by_whichever_core_is_free_first(tmp_path, monkeyp
         time.sleep(0.5 if slow == "consent log" else 0)
         return loaded, "made"
 
-    def seen_holdings(spec, problems, keep):
+    def seen_holdings(spec, problems, keep, only=None):
         on_first_core.append(threading.current_thread() is threading.main_thread())
-        return load_holdings(spec, problems, keep)
+        return load_holdings(spec, problems, keep, only)
 
     def customers_work(frame):
         time.sleep(0.5 if slow == "customers' work" else 0)

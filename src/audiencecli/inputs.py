@@ -17,6 +17,7 @@ from .config import HELSINKI, Config, FileSpec, SuppressionList
 from .consent import active_holders, active_holding
 from .errors import InputError, Problem, ProblemLog, StaleListError
 from .sources import History, Loaded, counted_by, file_label, load_consents, load_customers, load_history, load_holdings, load_list
+from .sources.readers import RowFilter
 
 Progress = Callable[[str], None]
 
@@ -66,6 +67,19 @@ class Inputs:
         return facts
 
 
+@dataclass(frozen=True)
+class RowFilters:
+    """Which rows of each input to read (see readers.RowFilter); None: every row. `explain` reads
+    only its customers' rows (focus.py); everything else reads every row."""
+
+    customers: RowFilter | None = None
+    of_customers: RowFilter | None = None  # the consents, holdings and history, by their customer_id
+    lists: RowFilter | None = None
+
+
+EVERY_ROW = RowFilters()
+
+
 @dataclass
 class InputCheck:
     """Everything reading the inputs found: the loaded inputs (None when data errors stop the build)
@@ -87,7 +101,8 @@ class InputCheck:
 
 def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress,
                  meanwhile: Callable[[pl.DataFrame], Any] | None = None,
-                 with_consents: Callable[[Loaded, pl.Series], tuple[Loaded, Any]] | None = None) -> InputCheck:
+                 with_consents: Callable[[Loaded, pl.Series], tuple[Loaded, Any]] | None = None,
+                 rows: RowFilters = EVERY_ROW) -> InputCheck:
     """Read every input and every applying list, collecting every problem instead of stopping.
 
     Two kinds of work may be done while reading, only as long as no problem has been found:
@@ -95,7 +110,7 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     let go: what is needed of them lives on in what it made); `with_consents(consents,
     customer_ids)` once both the consent log and the customers are read, giving back the
     consents to keep (perhaps without their rows) and what it made. Problems are listed
-    customers', consents', holdings', lists'."""
+    customers', consents', holdings', lists'. `rows`: which rows of each input are read."""
     problems = ProblemLog()
     list_problems = ProblemLog()
     consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
@@ -103,12 +118,13 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     progress("reading consents" + (" and holdings" if config.holdings is not None else ""))
 
     def consents(map_slices) -> Loaded | None:
-        return load_consents(config.consents, consent_problems, map_slices)
+        return load_consents(config.consents, consent_problems, map_slices, rows.of_customers)
 
     def holdings() -> tuple[Loaded | None, pl.DataFrame]:
         # Only the campaign's active holdings are kept, a slice at a time.
         keep = active_holding(config.product_group, config.as_of_date)
-        loaded = load_holdings(config.holdings, holding_problems, keep) if config.holdings is not None else None
+        loaded = load_holdings(config.holdings, holding_problems, keep, rows.of_customers) \
+            if config.holdings is not None else None
         holders = active_holders(loaded.frame if loaded is not None else None, config.product_group,
                                  config.as_of_date)
         return release(loaded) if loaded is not None else None, holders
@@ -117,16 +133,16 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         if config.contact_history is None:
             return None
         return load_history(config.contact_history, history_problems, history_since(config), config.as_of,
-                            dt.datetime.now(HELSINKI), counted_rows(config))
+                            dt.datetime.now(HELSINKI), counted_rows(config), rows.of_customers)
 
     def customers() -> tuple[Loaded | None, pl.Series | None]:
         progress("reading customers")
-        loaded = load_customers(config.customers, problems)
+        loaded = load_customers(config.customers, problems, rows.customers)
         usable = loaded is not None and not problems
         return loaded, loaded.frame.get_column("customer_id") if usable else None
 
     def lists() -> tuple[dict[str, Loaded], list[SuppressionList]]:
-        return read_lists(config, allow_stale, list_data_problems, list_problems, progress)
+        return read_lists(config, allow_stale, list_data_problems, list_problems, progress, rows.lists)
 
     def after_customers(loaded: Loaded | None) -> tuple[Loaded | None, Any]:
         if loaded is None or problems or list_data_problems:
@@ -178,8 +194,9 @@ def counted_rows(config: Config) -> pl.Expr:
 
 
 def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_problems: ProblemLog,
-               progress: Progress = no_progress) -> tuple[dict[str, Loaded], list[SuppressionList]]:
-    """The applying suppression lists that can be read, and those that are stale."""
+               progress: Progress = no_progress,
+               only: RowFilter | None = None) -> tuple[dict[str, Loaded], list[SuppressionList]]:
+    """The applying suppression lists that can be read (the rows `only` keeps), and those that are stale."""
     lists: dict[str, Loaded] = {}
     stale: list[SuppressionList] = []
     for spec in config.applying_lists():
@@ -189,7 +206,7 @@ def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_pro
         if spec.file.query is None and (unopenable := _unopenable(spec)) is not None:
             list_problems.add(unopenable)
             continue
-        loaded = load_list(spec.file, spec.channels, problems)
+        loaded = load_list(spec.file, spec.channels, problems, only)
         if loaded is not None:
             lists[spec.name] = loaded
         if spec.is_stale(config.as_of_date):
@@ -217,13 +234,14 @@ def _unopenable(spec: SuppressionList) -> Problem | None:
                                            "the build fails closed")
 
 
-def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress) -> Inputs:
+def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress,
+                rows: RowFilters = EVERY_ROW) -> Inputs:
     """Read every input and every applying list; fail with the first of exit codes 3, 4 that applies.
 
     Data errors of all files are gathered first (exit 3); only then are missing or stale lists
     reported (exit 4), as the contract orders them.
     """
-    return check_inputs(config, allow_stale=allow_stale, progress=progress).raise_problems()
+    return check_inputs(config, allow_stale=allow_stale, progress=progress, rows=rows).raise_problems()
 
 
 def release(loaded: Loaded) -> Loaded:

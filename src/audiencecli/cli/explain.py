@@ -1,4 +1,4 @@
-"""`audience explain`: why one customer is, or is not, on each channel's list."""
+"""`audience explain`: why customers are, or are not, on each channel's list."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from rich.tree import Tree
 
 from ..config import load_config
 from ..explain import FAIL, NOT_APPLICABLE, NOT_REACHED, PASS, Explanation, explain
-from ..inputs import load_inputs
+from ..focus import focused_inputs
 from ._app import app, reported_errors, steps
 
 MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[dim]–[/dim]", NOT_REACHED: "[dim]·[/dim]"}
@@ -20,24 +20,32 @@ MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[d
 @app.command("explain")
 def explain_command(
     config: Annotated[Path, typer.Argument(help="The campaign config (TOML).")],
-    customer_id: Annotated[str, typer.Argument(help="The customer to explain.")],
+    customer_ids: Annotated[list[str], typer.Argument(help="The customer(s) to explain.", metavar="CUSTOMER_ID...")],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="DATE or DATETIME; overrides [campaign].as_of.")] = None,
     allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Use stale lists as they are.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Show, per channel, every rule with pass/fail, the evidence it used, the outcome and the legal basis."""
+    """Show, per channel, every rule with pass/fail, the evidence it used, the outcome and the legal basis.
+
+    Only the rows the customers' decisions depend on are read (their own, the list rows that can
+    match their keys, and those of the customers who share a contact point with them)."""
+    ids = list(dict.fromkeys(customer_ids))  # each once, in the order given
     with reported_errors(debug, nothing_written=False):
         cfg = load_config(config, as_of=as_of)
         with steps(not quiet) as step:
-            inputs = load_inputs(cfg, allow_stale=allow_stale, progress=step)
+            inputs = focused_inputs(cfg, ids, allow_stale=allow_stale, progress=step)
             step("explaining")
-            explanation = explain(cfg, inputs, [customer_id])[customer_id]
-    if as_json:
-        print(json.dumps(explanation.as_dict(), ensure_ascii=False, indent=2, default=str))
+            explained = explain(cfg, inputs, ids)
+    explanations = [explained[customer_id] for customer_id in ids]
+    if as_json:  # one customer: its object; several: an array of them, in the order given
+        data = explanations[0].as_dict() if len(ids) == 1 else [e.as_dict() for e in explanations]
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
-        Console(highlight=False).print(explanation_tree(explanation))
+        console = Console(highlight=False)
+        for explanation in explanations:
+            console.print(explanation_tree(explanation))
 
 
 def explanation_tree(explanation: Explanation) -> Tree:

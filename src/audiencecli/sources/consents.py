@@ -12,7 +12,7 @@ from ..config import CHANNELS, FileSpec
 from ..datetimes import parse_datetime
 from ..errors import ProblemLog
 from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
-from .readers import LINE, SLICE_ROWS, Loaded, RawTable, read_table_slices
+from .readers import LINE, SLICE_ROWS, Loaded, RawTable, RowFilter, read_table_slices
 
 CONSENT_CHANNEL_TYPE = pl.Enum((*CHANNELS, "all"))
 CONSENT_PURPOSE_TYPE = pl.Enum(("marketing", "service", "survey", "all"))
@@ -34,11 +34,14 @@ def in_order(items: Iterable, work: Callable) -> list:
     return [work(item) for item in items]
 
 
-def load_consents(spec: FileSpec, problems: ProblemLog, map_slices: SliceMap = in_order) -> Loaded | None:
-    """The consent log, parsed and checked a slice at a time. `map_slices(slices, work)` gives each
-    slice's result in order: the caller decides where the slices are parsed (schedule.shared_map)."""
+def load_consents(spec: FileSpec, problems: ProblemLog, map_slices: SliceMap = in_order,
+                  only: RowFilter | None = None) -> Loaded | None:
+    """The consent log (the rows `only` keeps), parsed and checked a slice at a time.
+    `map_slices(slices, work)` gives each slice's result in order: the caller decides where the
+    slices are parsed (schedule.shared_map)."""
     reading = ProblemLog()  # the file's own problems: one that ends the slices is told after theirs
-    tables = read_table_slices(spec, CONSENT_COLUMNS, reading, SLICE_ROWS, trimmed_by_parser=CONSENT_PARSED)
+    tables = read_table_slices(spec, CONSENT_COLUMNS, reading, SLICE_ROWS, trimmed_by_parser=CONSENT_PARSED,
+                               only=only)
     first = next(tables) if tables is not None else None
     if first is None or not require_columns(first, CONSENT_REQUIRED, reading):
         problems.extend(reading.listed, reading.total)

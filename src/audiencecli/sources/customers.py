@@ -8,7 +8,7 @@ from ..datetimes import parse_date
 from ..errors import ProblemLog
 from ..normalize import by_distinct
 from .checks import RowChecks, parse_bool, parsed_columns, require_columns
-from .readers import LINE, Loaded, RawTable, clean_text, read_table
+from .readers import LINE, Loaded, RawTable, RowFilter, clean_text, read_table
 
 CUSTOMER_COLUMNS = (
     "customer_id", "customer_type", "first_name", "last_name", "company_name", "email", "phone",
@@ -26,8 +26,9 @@ def _language(value: pl.Expr) -> pl.Expr:
     return pl.when(value.str.contains(r"^\p{L}{2}$")).then(value).otherwise(pl.lit("fi"))
 
 
-def load_customers(spec: FileSpec, problems: ProblemLog) -> Loaded | None:
-    table = read_table(spec, CUSTOMER_COLUMNS, problems, trimmed_by_parser=CUSTOMER_PARSED)
+def load_customers(spec: FileSpec, problems: ProblemLog, only: RowFilter | None = None) -> Loaded | None:
+    """The customers (those `only` keeps: see readers.RowFilter), parsed, checked, sorted by id."""
+    table = read_table(spec, CUSTOMER_COLUMNS, problems, trimmed_by_parser=CUSTOMER_PARSED, only=only)
     if table is None or not require_columns(table, ("customer_id", "customer_type"), problems):
         return None
     frame = table.frame.with_columns(

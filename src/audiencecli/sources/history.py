@@ -24,8 +24,8 @@ from ..datetimes import helsinki_to_utc, parse_datetime
 from ..errors import ProblemLog
 from ..files import file_digest
 from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
-from .readers import (SLICE_ROWS, Loaded, ParquetRows, RawTable, file_label, needs_trimming, normalize_header,
-                      read_table_slices)
+from .readers import (SLICE_ROWS, Loaded, ParquetRows, RawTable, RowFilter, file_label, needs_trimming,
+                      normalize_header, read_table_slices)
 
 HISTORY_COLUMNS = ("customer_id", "channel", "purpose", "sent_at", "campaign")
 HISTORY_REQUIRED = ("customer_id", "channel", "purpose", "sent_at")
@@ -71,7 +71,8 @@ def counted_by(cap: PressureCap, campaign: str, as_of: dt.datetime) -> pl.Expr:
 
 
 def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None,
-                 as_of: dt.datetime, now: dt.datetime, counted: pl.Expr | None = None) -> History | None:
+                 as_of: dt.datetime, now: dt.datetime, counted: pl.Expr | None = None,
+                 only: RowFilter | None = None) -> History | None:
     """The rows with since < sent_at <= as_of (every row up to as_of when `since` is None), as
     customer_id, channel, purpose, sent_at (UTC), campaign; of them only those where `counted`
     holds (all when None) are kept. Every row read is checked, a slice at a time, so that only
@@ -80,13 +81,14 @@ def load_history(spec: FileSpec, problems: ProblemLog, since: dt.datetime | None
 
     A Parquet file of typed, clean columns (the common case: an export of a sending system) is
     read by a fast path that never makes its enumerations text; any value it cannot settle (one to
-    trim, another case, a missing one) sends the whole file through the checks below instead."""
-    clean = _clean_parquet(spec, since, as_of, now, counted)
+    trim, another case, a missing one) sends the whole file through the checks below instead.
+    `only`: see readers.RowFilter."""
+    clean = _clean_parquet(spec, since, as_of, now, counted, only)
     if clean is not None:
         return clean
     tables = read_table_slices(spec, HISTORY_COLUMNS, problems, rows=SLICE_ROWS, trimmed_by_parser=HISTORY_PARSED,
                                parquet_rows=ParquetRows("sent_at", partial(_scan_filter, since - _SCAN_MARGIN))
-                               if since is not None else None)
+                               if since is not None else None, only=only)
     first = next(tables, None) if tables is not None else None
     if first is None or not require_columns(first, HISTORY_REQUIRED, problems):
         return None
@@ -123,7 +125,7 @@ def _gathered(slices: Iterable[_Slice | None], counted: pl.Expr | None) -> tuple
 
 
 def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime, now: dt.datetime,
-                   counted: pl.Expr | None) -> History | None:
+                   counted: pl.Expr | None, only: RowFilter | None = None) -> History | None:
     """load_history's result for a Parquet file whose header is in its normal form, whose
     sent_at is a timestamp and whose other columns are text, when every row read is clean (no
     value missing, to trim or in another case); None for any other file, which load_history
@@ -143,9 +145,13 @@ def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime
         return None
     dtype = schema["sent_at"]
 
+    step = SLICE_ROWS if only is None else max(rows, 1)  # what `only` keeps is a few rows: one slice
+
     def slices() -> Iterator[_Slice | None]:
-        for start in range(0, max(rows, 1), SLICE_ROWS):
-            scan = pl.scan_parquet(path).slice(start, SLICE_ROWS)
+        for start in range(0, max(rows, 1), step):
+            scan = pl.scan_parquet(path).slice(start, step)
+            if only is not None:
+                scan = scan.filter(only({c: pl.col(c) for c in text}))
             if since is not None:
                 scan = scan.filter(_scan_filter(since - _SCAN_MARGIN, pl.col("sent_at"), dtype))
             try:
@@ -176,7 +182,8 @@ def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime
         return None
     frame, ids, after_now = gathered
     extra = tuple(name for name in names if name not in HISTORY_COLUMNS)
-    return History(Loaded(file_label(path), frame, file_digest(path), rows, extra), after_now, ids)
+    return History(Loaded(file_label(path), frame, file_digest(path) if only is None else "", rows, extra),
+                   after_now, ids)
 
 
 def _clean(frame: pl.DataFrame) -> bool:

@@ -11,7 +11,7 @@ from ..config import FileSpec
 from ..errors import ProblemLog
 from ..normalize import by_distinct
 from .checks import RowChecks, parsed_columns, require_columns
-from .readers import LINE, SLICE_ROWS, Loaded, RawTable, clean_text, read_table_slices
+from .readers import LINE, SLICE_ROWS, Loaded, RawTable, RowFilter, clean_text, read_table_slices
 
 HOLDING_COLUMNS = ("customer_id", "product_group", "start_date", "end_date")
 
@@ -21,11 +21,13 @@ HOLDING_REQUIRED = ("customer_id", "product_group", "start_date")
 HOLDING_PARSED = ("start_date", "end_date", "product_group")
 
 
-def load_holdings(spec: FileSpec, problems: ProblemLog, keep: pl.Expr | None = None) -> Loaded | None:
+def load_holdings(spec: FileSpec, problems: ProblemLog, keep: pl.Expr | None = None,
+                  only: RowFilter | None = None) -> Loaded | None:
     """The holdings, parsed and checked a slice at a time. With `keep`, only the rows where it holds
     are kept (the build keeps the campaign's active holdings: all of them would take gigabytes
-    at 10M customers); `rows` counts every row."""
-    tables = read_table_slices(spec, HOLDING_COLUMNS, problems, SLICE_ROWS, trimmed_by_parser=HOLDING_PARSED)
+    at 10M customers); `rows` counts every row read. `only`: see readers.RowFilter."""
+    tables = read_table_slices(spec, HOLDING_COLUMNS, problems, SLICE_ROWS, trimmed_by_parser=HOLDING_PARSED,
+                               only=only)
     first = next(tables) if tables is not None else None
     if first is None or not require_columns(first, HOLDING_REQUIRED, problems):
         return None

@@ -6,16 +6,17 @@ import polars as pl
 from ..config import FileSpec
 from ..errors import Problem, ProblemLog
 from .checks import RowChecks, found_columns, lower
-from .readers import Loaded, RawTable, read_table
+from .readers import Loaded, RawTable, RowFilter, read_table
 
 LIST_KEY_COLUMNS = ("customer_id", "email", "phone", "first_name", "last_name", "street_address", "postal_code")
 NAME_ADDRESS_COLUMNS = ("first_name", "last_name", "street_address", "postal_code")
 LIST_COLUMNS = (*LIST_KEY_COLUMNS, "channel")
 
 
-def load_list(spec: FileSpec, list_channels: tuple[str, ...], problems: ProblemLog) -> Loaded | None:
-    """A suppression list: key columns as given (normalized later), `channel` checked."""
-    table = read_table(spec, LIST_COLUMNS, problems)
+def load_list(spec: FileSpec, list_channels: tuple[str, ...], problems: ProblemLog,
+              only: RowFilter | None = None) -> Loaded | None:
+    """A suppression list (the rows `only` keeps): key columns as given (normalized later), `channel` checked."""
+    table = read_table(spec, LIST_COLUMNS, problems, only=only)
     if table is None:
         return None
     has_name_address = all(c in table.columns_found for c in NAME_ADDRESS_COLUMNS)

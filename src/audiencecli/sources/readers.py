@@ -24,6 +24,12 @@ LINE = "_line"
 # and checked a slice of rows at a time, so that only one slice's intermediate columns exist at once.
 SLICE_ROWS = 2_000_000
 
+# A superset of the rows a caller needs, as an expression over the file's columns as raw text
+# (by their header names, untrimmed; a column the file lacks is not in the mapping). The rows it
+# leaves out are neither parsed nor checked, and the file gets no digest (it was not read whole):
+# `explain` reads its customers' rows so (see focus.py).
+RowFilter = Callable[[dict[str, pl.Expr]], pl.Expr]
+
 @dataclass(frozen=True)
 class RawTable:
     """A file read as text: known columns only, values trimmed, empty strings as nulls."""
@@ -44,9 +50,9 @@ def file_label(path: Path) -> str:
 
 
 def read_table(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
-               trimmed_by_parser: tuple[str, ...] = ()) -> RawTable | None:
-    """Read one input file; on failure add the problem to `problems` and return None."""
-    tables = read_table_slices(spec, known, problems, rows=None, trimmed_by_parser=trimmed_by_parser)
+               trimmed_by_parser: tuple[str, ...] = (), only: RowFilter | None = None) -> RawTable | None:
+    """Read one input file (the rows `only` keeps); on failure add the problem to `problems` and return None."""
+    tables = read_table_slices(spec, known, problems, rows=None, trimmed_by_parser=trimmed_by_parser, only=only)
     return next(tables) if tables is not None else None
 
 
@@ -63,19 +69,21 @@ class ParquetRows:
 
 def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemLog,
                       rows: int | None, trimmed_by_parser: tuple[str, ...] = (),
-                      parquet_rows: ParquetRows | None = None) -> Iterator[RawTable | None] | None:
+                      parquet_rows: ParquetRows | None = None,
+                      only: RowFilter | None = None) -> Iterator[RawTable | None] | None:
     """Read one input file `rows` rows at a time (all at once when None): each slice as a RawTable
     whose `_line`s are those of the file. None when the file cannot be opened; a slice that cannot
     be read is a None, after its problem is added (there are no more slices then).
     `trimmed_by_parser`: columns left untrimmed, for the caller to trim (see `_tidy`).
-    `parquet_rows`: see ParquetRows (CSV files are read whole whatever it says).
+    `parquet_rows`: see ParquetRows (CSV files are read whole whatever it says). `only`: see
+    RowFilter (a Parquet file applies it inside the scan, in one slice; others once read).
 
     A Parquet file is read a slice at a time from disk, so that its text columns never exist all
     at once (the consent log of 10M customers is 2 GB of text); a CSV file is parsed whole.
     """
     label = file_label(spec.path)
-    read = _query_source(spec, label, problems) if spec.query is not None else _file_source(
-        spec, label, known, problems, parquet_rows)
+    read = _query_source(spec, label, problems, only) if spec.query is not None else _file_source(
+        spec, label, known, problems, parquet_rows, only)
     if read is None:
         return None
     label, digest, source = read  # a workbook's label names its sheet: book.xlsx[Sheet]
@@ -97,11 +105,16 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
 Source = tuple[list[str], Callable[[int | None], Iterator[pl.DataFrame | None]]]  # column names, slices
 
 
-def _whole(frame: pl.DataFrame) -> Source:
-    return frame.columns, lambda rows: _frame_slices(frame, rows)
+def _whole(frame: pl.DataFrame, only: RowFilter | None) -> Source:
+    """A frame read whole as a source: its column names, and the rows `only` keeps."""
+    columns = frame.columns
+    if only is not None:
+        frame = frame.filter(only({c: pl.col(c) for c in columns if c != LINE}))
+    return columns, lambda rows: _frame_slices(frame, rows)
 
 
-def _query_source(spec: FileSpec, label: str, problems: ProblemLog) -> tuple[str, str, Source] | None:
+def _query_source(spec: FileSpec, label: str, problems: ProblemLog,
+                  only: RowFilter | None) -> tuple[str, str, Source] | None:
     """(label, digest, source) of a database query; its rows are numbered 1, 2, ... (`ROW n`)."""
     from .database import read_query  # only a query pays for importing its driver
 
@@ -112,12 +125,14 @@ def _query_source(spec: FileSpec, label: str, problems: ProblemLog) -> tuple[str
     frame = _named_columns(frame, label, problems)
     if frame is None:
         return None
-    return label, digest, _whole(frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE)))
+    return label, digest, _whole(frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE)),
+                                 only)
 
 
 def _file_source(spec: FileSpec, label: str, known: tuple[str, ...], problems: ProblemLog,
-                 parquet_rows: ParquetRows | None) -> tuple[str, str, Source] | None:
-    """(label, digest, source) of a CSV, Parquet or Excel file; None after its problem is added."""
+                 parquet_rows: ParquetRows | None, only: RowFilter | None) -> tuple[str, str, Source] | None:
+    """(label, digest, source) of a CSV, Parquet or Excel file; None after its problem is added.
+    A file read through `only` has no digest (""): the rows it left out were not read."""
     suffix = spec.path.suffix.lower()
     if suffix not in (".parquet", ".csv", ".txt", ".xlsx"):
         if not spec.path.exists():
@@ -127,22 +142,22 @@ def _file_source(spec: FileSpec, label: str, known: tuple[str, ...], problems: P
         return None
     try:
         if suffix == ".xlsx":
-            digest = file_digest(spec.path)
+            digest = file_digest(spec.path) if only is None else ""
             sheet = _read_xlsx(spec.path, spec.sheet, label, problems)
             if sheet is None:
                 return None
             label, frame = sheet
-            return label, digest, _whole(frame)
+            return label, digest, _whole(frame, only)
         if suffix == ".parquet":
             # Polars reads the file itself (only the known columns); the digest is taken in blocks.
-            digest = file_digest(spec.path)
-            source = _parquet_source(spec.path, label, known, problems, parquet_rows)
+            digest = file_digest(spec.path) if only is None else ""
+            source = _parquet_source(spec.path, label, known, problems, parquet_rows, only)
             return None if source is None else (label, digest, source)
         data = spec.path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(data).hexdigest() if only is None else ""
         frame = _read_csv(data, spec.encoding, label, problems)
         del data
-        return None if frame is None else (label, digest, _whole(frame))
+        return None if frame is None else (label, digest, _whole(frame, only))
     except FileNotFoundError:
         problems.add(Problem(file=label, message="file not found"))
         return None
@@ -374,9 +389,10 @@ def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemL
 
 
 def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: ProblemLog,
-                    parquet_rows: ParquetRows | None = None):
+                    parquet_rows: ParquetRows | None = None, only: RowFilter | None = None):
     """(column names, a function of `rows` yielding the file's slices as text columns with `_line`),
-    or None when the file is not usable Parquet."""
+    or None when the file is not usable Parquet. The filters of `parquet_rows` and `only` go into
+    the scan; with `only` the file is one slice (what it keeps is a few rows)."""
     try:
         schema = pl.read_parquet_schema(path)
         height = _parquet_rows(path)
@@ -392,6 +408,7 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
             problems.add(Problem(file=label, line=1, column=name, message="column appears more than once"))
         return None
     columns = []
+    texts: dict[str, pl.Expr] = {}
     row_filter = None
     for original, name in zip(wanted, read_names):
         dtype = schema[original]
@@ -405,16 +422,21 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
             problems.add(Problem(file=label, line=1, column=name,
                                  message=f"has Parquet type {dtype}, which cannot be read as text"))
             return None
+        texts[name] = expr
         columns.append(expr.alias(name))
+    if only is not None:
+        kept = only(texts)
+        row_filter = kept if row_filter is None else row_filter & kept
     # Unknown columns are not read; their names stay in the header facts (validate lists them).
     unknown_nulls = [pl.lit(None, pl.String).alias(name) for name in found_unknown]
 
     def filtered(rows: int | None) -> Iterator[pl.DataFrame | None]:
-        """The rows the filter keeps, `rows` rows of the file at a time."""
-        step = rows or max(height, 1)
+        """The rows the filter keeps, `rows` rows of the file at a time (with `only`, all at once)."""
+        step = rows if rows and only is None else max(height, 1)
         for start in range(0, max(height, 1), step):
+            scan = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=2)
             try:
-                frame = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=2).slice(start, step) \
+                frame = (scan if only is not None else scan.slice(start, step)) \
                     .filter(row_filter).select(LINE, *wanted).collect()
             except Exception:  # noqa: BLE001 - any reader failure means the file is not usable Parquet
                 problems.add(Problem(file=label, message="cannot be read as Parquet"))
