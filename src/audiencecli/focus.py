@@ -15,7 +15,7 @@ every input read through the filters of the chosen customers and those peers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import phonenumbers
 import polars as pl
@@ -24,7 +24,7 @@ from .config import Config
 from .errors import ProblemLog
 from .facts import contact_frame
 from .inputs import Inputs, Progress, RowFilters, load_inputs, no_progress
-from .sources import load_customers
+from .sources import Loaded, load_customers
 from .sources.readers import RowFilter
 
 # A phone number's last digits are in every spelling of it, in order, whatever separates them
@@ -140,21 +140,23 @@ def focused_inputs(config: Config, customer_ids: list[str], *, allow_stale: bool
     keys = Keys(customer_ids=frozenset(customer_ids))
     # Ids as written first: Parquet's statistics and dictionaries answer that without decoding
     # the column. Only when one is not found so are the ids trimmed first (build trims them).
-    # Either way the rows read at the end are found by their trimmed ids, duplicates and all.
+    # Either way the customers kept in the end were found by their trimmed ids, duplicates and all.
     chosen = _customers(config, keys.of_customer_ids_as_written)
-    if chosen is None or chosen.get_column("customer_id").n_unique() < len(keys.customer_ids):
+    if chosen is None or chosen[1].get_column("customer_id").n_unique() < len(keys.customer_ids):
         chosen = _customers(config, keys.of_customer_ids)
+    customers = None
     if chosen is not None:  # otherwise load_inputs reports the data errors of their rows
         progress("finding who shares their contact points")
-        keys = _with_peers(config, chosen)
+        keys, customers = _with_peers(config, chosen[1])
     progress("reading their rows")
-    return load_inputs(config, allow_stale=allow_stale, progress=progress, rows=RowFilters(
+    return load_inputs(config, allow_stale=allow_stale, progress=progress, customers=customers, rows=RowFilters(
         customers=keys.of_customer_ids, of_customers=keys.of_customer_ids, lists=keys.of_contacts))
 
 
-def _with_peers(config: Config, chosen: pl.DataFrame) -> Keys:
+def _with_peers(config: Config, chosen: pl.DataFrame) -> tuple[Keys, Loaded | None]:
     """The keys of the chosen customers and of those who share a usable contact point with one
-    of them on a channel where duplicate_contact applies (their decisions decide who keeps it)."""
+    of them on a channel where duplicate_contact applies (their decisions decide who keeps it);
+    and, when they were looked for, the rows of all of them (found by trimmed ids too)."""
     channels = set(config.channels) if config.dedupe else set()
     ids = frozenset(chosen.get_column("customer_id").to_list())
     emails = Keys.of(chosen.filter(pl.col("email_valid") & pl.lit("email" in channels))).emails
@@ -163,23 +165,26 @@ def _with_peers(config: Config, chosen: pl.DataFrame) -> Keys:
     at = Keys.of(addresses)
     shared = Keys(ids, emails, phones, at.postal_parts, at.last_name_parts)
     if not (emails or phones or addresses.height):
-        return Keys.of(chosen)
+        return Keys.of(chosen), None
     candidates = _customers(config, shared.of_contacts)
     if candidates is None:
-        return Keys.of(chosen)
-    return Keys.of(candidates.filter(pl.any_horizontal(
+        return Keys.of(chosen), None
+    loaded, contacts = candidates
+    keys = Keys.of(contacts.filter(pl.any_horizontal(
         pl.col("customer_id").is_in(sorted(ids)),
         pl.col("email_norm").is_in(sorted(emails)),
         pl.col("phone_e164").is_in(sorted(phones)),
         pl.col("post_key").is_in(addresses.get_column("post_key").implode()),
     )))
+    kept = loaded.frame.filter(pl.col("customer_id").is_in(sorted(keys.customer_ids)))
+    return keys, replace(loaded, frame=kept, rows=kept.height)
 
 
-def _customers(config: Config, only: RowFilter) -> pl.DataFrame | None:
-    """The contacts (facts.contact_frame) of the customers `only` keeps; None when their rows
+def _customers(config: Config, only: RowFilter) -> tuple[Loaded, pl.DataFrame] | None:
+    """The customers `only` keeps and their contacts (facts.contact_frame); None when their rows
     have data errors."""
     problems = ProblemLog()
     loaded = load_customers(config.customers, problems, only)
     if loaded is None or problems:
         return None
-    return contact_frame(loaded.frame)
+    return loaded, contact_frame(loaded.frame)

@@ -102,7 +102,7 @@ class InputCheck:
 def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress,
                  meanwhile: Callable[[pl.DataFrame], Any] | None = None,
                  with_consents: Callable[[Loaded, pl.Series], tuple[Loaded, Any]] | None = None,
-                 rows: RowFilters = EVERY_ROW) -> InputCheck:
+                 rows: RowFilters = EVERY_ROW, customers_read: Loaded | None = None) -> InputCheck:
     """Read every input and every applying list, collecting every problem instead of stopping.
 
     Two kinds of work may be done while reading, only as long as no problem has been found:
@@ -110,7 +110,8 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
     let go: what is needed of them lives on in what it made); `with_consents(consents,
     customer_ids)` once both the consent log and the customers are read, giving back the
     consents to keep (perhaps without their rows) and what it made. Problems are listed
-    customers', consents', holdings', lists'. `rows`: which rows of each input are read."""
+    customers', consents', holdings', lists'. `rows`: which rows of each input are read;
+    `customers_read`: the customers, when the caller has read them already (explain)."""
     problems = ProblemLog()
     list_problems = ProblemLog()
     consent_problems, holding_problems, list_data_problems = ProblemLog(), ProblemLog(), ProblemLog()
@@ -137,7 +138,8 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
 
     def customers() -> tuple[Loaded | None, pl.Series | None]:
         progress("reading customers")
-        loaded = load_customers(config.customers, problems, rows.customers)
+        loaded = customers_read if customers_read is not None else load_customers(config.customers, problems,
+                                                                                    rows.customers)
         usable = loaded is not None and not problems
         return loaded, loaded.frame.get_column("customer_id") if usable else None
 
@@ -235,13 +237,14 @@ def _unopenable(spec: SuppressionList) -> Problem | None:
 
 
 def load_inputs(config: Config, *, allow_stale: bool = False, progress: Progress = no_progress,
-                rows: RowFilters = EVERY_ROW) -> Inputs:
+                rows: RowFilters = EVERY_ROW, customers: Loaded | None = None) -> Inputs:
     """Read every input and every applying list; fail with the first of exit codes 3, 4 that applies.
 
     Data errors of all files are gathered first (exit 3); only then are missing or stale lists
     reported (exit 4), as the contract orders them.
     """
-    return check_inputs(config, allow_stale=allow_stale, progress=progress, rows=rows).raise_problems()
+    return check_inputs(config, allow_stale=allow_stale, progress=progress, rows=rows,
+                        customers_read=customers).raise_problems()
 
 
 def release(loaded: Loaded) -> Loaded:

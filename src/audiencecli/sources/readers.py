@@ -155,9 +155,9 @@ def _file_source(spec: FileSpec, label: str, known: tuple[str, ...], problems: P
             return None if source is None else (label, digest, source)
         data = spec.path.read_bytes()
         digest = hashlib.sha256(data).hexdigest() if only is None else ""
-        frame = _read_csv(data, spec.encoding, label, problems)
+        frame = _read_csv(data, spec.encoding, label, problems, only)
         del data
-        return None if frame is None else (label, digest, _whole(frame, only))
+        return None if frame is None else (label, digest, _whole(frame, None))  # `only` applied
     except FileNotFoundError:
         problems.add(Problem(file=label, message="file not found"))
         return None
@@ -217,9 +217,11 @@ def normalize_header(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().lower()
 
 
-def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
+def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog,
+              only: RowFilter | None = None) -> pl.DataFrame | None:
     """Fast path: Polars reads the bytes as they are; the file is decoded in Python only to re-encode
-    cp1252, or to find the line of a problem the fast reader reports."""
+    cp1252, or to find the line of a problem the fast reader reports. With `only`, the rows it
+    keeps (see _kept_lines)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if encoding == "cp1252":
@@ -260,6 +262,8 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
                              message="column appears more than once in the header"))
     if clashes:
         return None
+    if only is not None and (kept := _kept_lines(data, separator, header, only)) is not None:
+        return kept
     try:
         frame = pl.read_csv(
             io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
@@ -273,7 +277,65 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog) -> p
             return None
         return _read_csv_strictly(text, separator, label, problems)
     frame.columns = [normalize_header(c) for c in frame.columns]
-    return frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
+    frame = frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
+    return frame if only is None else frame.filter(only({c: pl.col(c) for c in frame.columns if c != LINE}))
+
+
+# Lines are found a block of bytes at a time: newlines are counted per block (at memchr speed),
+# and walked one by one only inside the block that holds the line sought.
+_LINE_BLOCK = 1 << 20
+
+
+def _kept_lines(data: bytes, separator: str, header: list[str], only: RowFilter) -> pl.DataFrame | None:
+    """The rows `only` keeps, read without parsing the others: the columns it reads are parsed
+    first, then only the lines of the rows it keeps. None when the file has a quote character (a
+    record may then span lines) or the reader refuses it: the caller reads it whole instead."""
+    if b'"' in data:
+        return None
+    names = {normalize_header(h): h for h in header}
+    read = [name for name in dict.fromkeys(only({n: pl.col(n) for n in names}).meta.root_names()) if name in names]
+    try:
+        columns = pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
+                              has_header=True, raise_if_empty=False, columns=[names[n] for n in read]) \
+            if read else None
+    except Exception:  # noqa: BLE001 - the whole file's reader reports (or accepts) it
+        return None
+    if columns is None:  # the filter reads no column of the file: it keeps every row or none
+        keep = pl.DataFrame(height=1).select(only({})).to_series()
+        return None if keep.is_null().any() or keep.all() else _parsed_lines(b"", separator, header, [])
+    columns.columns = read
+    records = columns.select(only({n: pl.col(n) for n in read}).fill_null(False)).to_series().arg_true().to_list()
+    return _parsed_lines(data, separator, header, [record + 1 for record in records])
+
+
+def _parsed_lines(data: bytes, separator: str, header: list[str], lines: list[int]) -> pl.DataFrame:
+    """The header and the given lines (0-based, sorted; line 0 is the header) of `data`, parsed
+    as the whole file would be, each row with its line number."""
+    text = separator.join(header).encode("utf-8")
+    rows = [text, *_lines_of(data, lines)]
+    frame = pl.read_csv(io.BytesIO(b"\n".join(rows) + b"\n"), separator=separator, infer_schema=False,
+                        quote_char='"', has_header=True, raise_if_empty=False)
+    frame.columns = [normalize_header(c) for c in frame.columns]
+    return frame.with_columns(pl.Series(LINE, [line + 1 for line in lines], dtype=pl.Int64))
+
+
+def _lines_of(data: bytes, lines: list[int]) -> list[bytes]:
+    """The given physical lines (0-based, sorted) of `data`, without their line ends."""
+    found = []
+    position, newlines = 0, 0  # newlines: how many newlines come before `position`
+    for line in lines:  # line n starts after the n-th newline
+        while newlines < line:
+            end = min(position + _LINE_BLOCK, len(data))
+            count = data.count(b"\n", position, end)
+            if newlines + count < line:
+                position, newlines = end, newlines + count
+                continue
+            while newlines < line:
+                position = data.index(b"\n", position) + 1
+                newlines += 1
+        end = data.find(b"\n", position)
+        found.append(data[position:end if end >= 0 else len(data)])
+    return found
 
 
 def _named_columns(frame: pl.DataFrame, label: str, problems: ProblemLog) -> pl.DataFrame | None:
