@@ -212,3 +212,23 @@ def test_explain_reports_a_data_error_in_the_rows_it_reads(campaign, bad):
     result = CliRunner().invoke(app, ["explain", str(config), "C1", "--quiet"])
     assert result.exit_code == 3, result.stderr
     assert "line 2" in result.stderr.lower() or ":2" in result.stderr
+
+
+@pytest.mark.parametrize("text", [
+    "customer_id,email\nC1,a@x.fi\nC2,b@x.fi\n\nC3,c@x.fi\n C2 ,d@x.fi",              # no quotes: the lines alone
+    "customer_id;email\r\nC1;a@x.fi\r\nC2;b@x.fi\r\n\r\nC3;c@x.fi\r\n C2 ;d@x.fi\r\n",  # CRLF, semicolons
+    'customer_id,email\nC1,"a@x.fi"\nC2,"b\n@x.fi"\n\nC3,c@x.fi\n C2 ,d@x.fi\n',       # quotes: read whole
+], ids=["plain", "crlf", "quoted"])
+def test_a_csv_file_read_through_a_row_filter_keeps_the_rows_and_lines_of_a_whole_read(tmp_path, text):
+    from audiencecli.config import FileSpec
+    from audiencecli.errors import ProblemLog
+    from audiencecli.sources.readers import read_table
+
+    path = tmp_path / "rows.csv"
+    path.write_bytes(text.encode("utf-8"))
+    spec = FileSpec(path=path)
+    whole = read_table(spec, ("customer_id", "email"), ProblemLog()).frame
+    kept = read_table(spec, ("customer_id", "email"), ProblemLog(),
+                      only=Keys(customer_ids=frozenset({"C2", "C3"})).of_customer_ids).frame
+    assert kept.to_dicts() == whole.filter(pl.col("customer_id").is_in(["C2", "C3"])).to_dicts()
+    assert kept.get_column("customer_id").to_list() == ["C2", "C3", "C2"]

@@ -49,8 +49,19 @@ class Validation:
 
 def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | None = None,
              progress: Progress = no_progress) -> Validation:
-    """Load and check every input and applying list exactly as `build` does; collect, never raise."""
-    check = check_inputs(config, allow_stale=allow_stale, progress=progress)
+    """Load and check every input and applying list exactly as `build` does; collect, never raise.
+
+    As in build, the contacts are normalized while the consent log is read, and the log's ids
+    are looked for among the customers on the other core."""
+    def normalized(customers: pl.DataFrame) -> pl.DataFrame:
+        progress("normalizing contacts")
+        return contact_frame(customers, schedule.together)
+
+    def consent_orphans(consents, customer_ids: pl.Series):
+        return consents, orphan_ids(number_consents(consents.frame, customer_ids))
+
+    check = check_inputs(config, allow_stale=allow_stale, progress=progress, meanwhile=normalized,
+                         with_consents=consent_orphans)
     result = Validation(
         config=config,
         data_problems=check.data_problems.listed, data_total=check.data_problems.total,
@@ -67,9 +78,8 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
         if loaded is not None and loaded.unknown_columns:
             result.warnings.append(f"{loaded.label}: unknown columns {', '.join(loaded.unknown_columns)} "
                                    "(ignored)")
-    progress("normalizing contacts")
-    contacts = contact_frame(inputs.customers.frame, schedule.together)
-    orphans = orphan_ids(number_consents(inputs.consents.frame, contacts.get_column("customer_id")))
+    contacts = check.made  # made whenever the inputs have no problem
+    orphans = check.made_of_consents
     if orphans.len():
         result.warnings.append(f"{inputs.consents.label}: {orphans.len()} consent customer_id(s) not in the "
                                f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
