@@ -22,7 +22,8 @@ import polars as pl
 
 from .config import Config
 from .errors import ProblemLog
-from .facts import contact_frame
+from .facts import POST_KEY_PARTS, contact_frame
+from .normalize import PLAIN_KEY_PART
 from .inputs import Inputs, Progress, RowFilters, load_inputs, no_progress
 from .sources import Loaded, load_customers
 from .sources.readers import RowFilter
@@ -32,11 +33,8 @@ from .sources.readers import RowFilter
 # character, unless the value has three letters (a vanity number, its letters made digits) or
 # a digit outside ASCII (made ASCII): such values are always kept.
 PHONE_TAIL_DIGITS = 6
-_SPELLED_PHONE = r"(?:[A-Za-z][^A-Za-z]*){3}|[^\x00-\x7F]"
-# A name or address part of letters, digits and single spaces whose key part (normalize.key_part)
-# is its lower-case form (normalize._PLAIN_KEY_PART); any other is always kept.
-_PLAIN_PART = r"^[0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+(?: [0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+)*$"
 _NOT_ASCII = r"[^\x00-\x7F]"
+_SPELLED_PHONE = r"(?:[A-Za-z][^A-Za-z]*){3}|" + _NOT_ASCII
 
 
 @dataclass(frozen=True)
@@ -52,19 +50,18 @@ class Keys:
     last_name_parts: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, contacts: pl.DataFrame, emails: bool = True, phones: bool = True, post: bool = True) -> Keys:
-        """The keys of every customer of `contacts` (facts.contact_frame), of the kinds asked for."""
+    def of(cls, contacts: pl.DataFrame) -> Keys:
+        """The keys of every customer of `contacts` (facts.contact_frame)."""
         def values(column: pl.Series) -> frozenset[str]:
             return frozenset(column.drop_nulls().to_list())
 
-        # post_key is the key parts of street, postal code and last name (facts.POST_KEY_PARTS).
-        parts = contacts.get_column("post_key").str.split(",")
+        parts = contacts.get_column("post_key").str.split(",")  # normalize.join_key of POST_KEY_PARTS
         return cls(
             customer_ids=values(contacts.get_column("customer_id")),
-            emails=values(contacts.get_column("email_norm")) if emails else frozenset(),
-            phones=values(contacts.get_column("phone_e164")) if phones else frozenset(),
-            postal_parts=values(parts.list.get(1)) if post else frozenset(),
-            last_name_parts=values(parts.list.get(2)) if post else frozenset(),
+            emails=values(contacts.get_column("email_norm")),
+            phones=values(contacts.get_column("phone_e164")),
+            postal_parts=values(parts.list.get(POST_KEY_PARTS.index("postal_code"))),
+            last_name_parts=values(parts.list.get(POST_KEY_PARTS.index("last_name"))),
         )
 
     def of_customer_ids(self, columns: dict[str, pl.Expr]) -> pl.Expr:
@@ -127,7 +124,8 @@ def _part_rows(raw: pl.Expr | None, parts: frozenset[str]) -> pl.Expr:
     missing one when a part is empty (a missing value's part)."""
     if raw is None or not parts:
         return pl.lit(raw is None and "" in parts)
-    kept = raw.str.to_lowercase().is_in(sorted(parts)) | ~raw.str.contains(_PLAIN_PART)
+    # A plainly spelled part's key part is its lower-case form (normalize.key_part_values).
+    kept = raw.str.to_lowercase().is_in(sorted(parts)) | ~raw.str.contains(PLAIN_KEY_PART)
     return kept | raw.is_null() if "" in parts else kept
 
 

@@ -72,7 +72,7 @@ def key_part(expr: pl.Expr) -> pl.Expr:
 # Letters, digits and single spaces whose NFC form and case folding are plain lower-casing:
 # ASCII and the precomposed Latin-1 letters (ß, whose folding is `ss`, left out). Names and
 # addresses are nearly all spelled so; the others take the general path.
-_PLAIN_KEY_PART = r"^[0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+(?: [0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+)*$"
+PLAIN_KEY_PART = r"^[0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+(?: [0-9A-Za-zÀ-ÖØ-Þà-öø-ÿ]+)*$"
 
 
 def _by_path(values: pl.Series, plain: pl.Expr, fast: pl.Expr, general: pl.Expr) -> pl.Series:
@@ -102,7 +102,7 @@ def key_part_values(values: pl.Series, *, repeated: bool = False) -> pl.Series:
     if repeated:
         return by_distinct(values, v=key_part(pl.col("v")))[0].alias(values.name)
     value = pl.col("v")
-    return _by_path(values, value.str.contains(_PLAIN_KEY_PART), value.str.to_lowercase(), key_part(value))
+    return _by_path(values, value.str.contains(PLAIN_KEY_PART), value.str.to_lowercase(), key_part(value))
 
 
 def _blank_to_null(value: pl.Expr) -> pl.Expr:

@@ -294,15 +294,13 @@ def _kept_lines(data: bytes, separator: str, header: list[str], only: RowFilter)
         return None
     names = {normalize_header(h): h for h in header}
     read = [name for name in dict.fromkeys(only({n: pl.col(n) for n in names}).meta.root_names()) if name in names]
+    if not read:  # a filter of no column of the file: nothing to gain
+        return None
     try:
         columns = pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
-                              has_header=True, raise_if_empty=False, columns=[names[n] for n in read]) \
-            if read else None
+                              has_header=True, raise_if_empty=False, columns=[names[n] for n in read])
     except Exception:  # noqa: BLE001 - the whole file's reader reports (or accepts) it
         return None
-    if columns is None:  # the filter reads no column of the file: it keeps every row or none
-        keep = pl.DataFrame(height=1).select(only({})).to_series()
-        return None if keep.is_null().any() or keep.all() else _parsed_lines(b"", separator, header, [])
     columns.columns = read
     records = columns.select(only({n: pl.col(n) for n in read}).fill_null(False)).to_series().arg_true().to_list()
     return _parsed_lines(data, separator, header, [record + 1 for record in records])
