@@ -371,6 +371,35 @@ def test_list_name_outside_the_pattern_is_config_error(tmp_path):
     assert_config_error(result, "name")
 
 
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "-x", "_x"])
+def test_campaign_name_must_start_with_a_letter_or_digit(tmp_path, name):
+    # `..` as a name would send the default output folder to the config's own folder.
+    result = build(write_config(tmp_path, campaign={"name": name}), out=None)
+    assert_config_error(result, "campaign.name", "a letter or digit first")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["..", ".robinson", "-robinson"])
+def test_list_name_must_start_with_a_letter_or_digit(tmp_path, name):
+    entry = {"name": name, "kind": "robinson", "path": "robinson.csv", "list_date": "2026-11-20"}
+    result = build(write_config(tmp_path, suppressions=[entry]))
+    assert_config_error(result, "suppressions", "a letter or digit first")
+
+
+def test_cap_name_must_start_with_a_letter_or_digit(tmp_path):
+    config = write_config(tmp_path, inputs={"contact_history": "history.csv"})
+    (tmp_path / "history.csv").write_text("customer_id,channel,purpose,sent_at\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8")
+                      + '\n[[pressure]]\nname = ".."\nmax_contacts = 1\nwindow_days = 7\n', encoding="utf-8")
+    assert_config_error(build(config), "pressure", "a letter or digit first")
+
+
+def test_names_starting_with_a_digit_are_accepted(tmp_path):
+    entry = {"name": "2026-robinson", "kind": "robinson", "path": "robinson.csv", "list_date": "2026-11-20"}
+    result = build(write_config(tmp_path, campaign={"name": "2026.webinar"}, suppressions=[entry]))
+    assert result.exit_code == 0, result.stderr
+
+
 def test_duplicate_list_names_are_config_error_naming_the_name(tmp_path):
     entry = {"name": "blocked-2026", "kind": "internal", "path": "robinson.csv"}
     result = build(write_config(tmp_path, suppressions=[entry, dict(entry)]))
@@ -480,6 +509,34 @@ def test_as_of_option_accepts_a_datetime(tmp_path):
     result = build(write_config(tmp_path), "--as-of", "2026-12-01T14:05:00")
     assert result.exit_code == 0, result.stderr
     assert as_of_of(tmp_path / "run") == dt.datetime(2026, 12, 1, 14, 5, tzinfo=HELSINKI)
+
+
+@pytest.mark.parametrize("text", ["1.12.2026", "01.12.2026"])
+def test_as_of_option_takes_a_finnish_date(tmp_path, text):
+    result = build(write_config(tmp_path, campaign={"as_of": "2026-06-01"}), "--as-of", text)
+    assert result.exit_code == 0, result.stderr
+    assert summary(tmp_path / "run")["as_of"] == "2026-12-01T23:59:59.999999+02:00"
+
+
+@pytest.mark.parametrize("text", ["1.12.2026 14.05", "1.12.2026 14:05", "01.12.2026 14.05.00", "1.12.2026 14:05:00"])
+def test_as_of_option_takes_a_finnish_datetime_in_helsinki_time(tmp_path, text):
+    result = build(write_config(tmp_path), "--as-of", text)
+    assert result.exit_code == 0, result.stderr
+    assert as_of_of(tmp_path / "run") == dt.datetime(2026, 12, 1, 14, 5, tzinfo=HELSINKI)
+
+
+def test_config_as_of_takes_a_finnish_date(tmp_path):
+    result = build(write_config(tmp_path, campaign={"as_of": "1.12.2026"}))
+    assert result.exit_code == 0, result.stderr
+    assert summary(tmp_path / "run")["as_of"] == "2026-12-01T23:59:59.999999+02:00"
+
+
+def test_list_date_takes_a_finnish_date(tmp_path):
+    entry = {"name": "robinson-2026-11", "kind": "robinson", "path": "robinson.csv", "list_date": "20.11.2026"}
+    result = build(write_config(tmp_path, campaign={"channels": ["phone"]}, suppressions=[entry]))
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert [i["list_date"] for i in manifest["inputs"] if i["role"] == "list:robinson-2026-11"] == ["2026-11-20"]
 
 
 def test_as_of_option_changes_the_decisions(tmp_path):

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from .errors import QUERY_LABEL, ConfigError, Problem
+import polars as pl
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
+from .datetimes import HELSINKI, parse_date, parse_datetime
+from .errors import QUERY_LABEL, ConfigError, Problem, shown
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
 PURPOSES = ("marketing", "service", "survey", "contract", "legal")
@@ -28,7 +28,10 @@ FORMATS = ("csv", "parquet")
 PLATFORMS = ("meta", "google", "linkedin", "tiktok", "snapchat")
 ENCODINGS = ("utf-8", "cp1252")
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+# Names of campaigns, programs, lists and caps: they become folder and file names, so none can be
+# `.` or `..` (contract section 2).
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NAME_RULE = "[A-Za-z0-9][A-Za-z0-9._-]*: a letter or digit first, then letters, digits, . _ -"
 
 KIND_DEFAULT_CHANNELS = {
     "internal": CHANNELS,
@@ -225,12 +228,18 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 
 def parse_as_of(value: Any) -> dt.datetime:
-    """A TOML date/datetime or an ISO string; naive times are Europe/Helsinki. Raises ValueError."""
+    """A TOML date/datetime or a string in any date or datetime form of the inputs (ISO or
+    Finnish, contract section 3); a date is the end of that day, naive times are Europe/Helsinki.
+    Raises ValueError."""
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return end_of_day(dt.date.fromisoformat(text))
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        day = _date_text(text)
+        if day is not None:
+            return end_of_day(day)
+        try:
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return _datetime_text(text).astimezone(HELSINKI)
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=HELSINKI) if value.tzinfo is None else value
     if isinstance(value, dt.date):
@@ -239,17 +248,37 @@ def parse_as_of(value: Any) -> dt.datetime:
 
 
 def parse_config_date(value: Any) -> dt.date:
-    """A TOML date/datetime or an ISO string; a datetime counts by its Helsinki date. Raises ValueError."""
+    """A TOML date/datetime or a string in any date or datetime form of the inputs; a datetime
+    counts by its Helsinki date. Raises ValueError."""
     if isinstance(value, dt.datetime):
         return value.astimezone(HELSINKI).date() if value.tzinfo else value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
-        return parse_config_date(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+        day = _date_text(text)
+        return day if day is not None else _datetime_text(text).astimezone(HELSINKI).date()
     raise ValueError("not a date")
+
+
+def _date_text(text: str) -> dt.date | None:
+    """A date as the input files write one (`2026-12-01`, `1.12.2026`); None for anything else."""
+    try:
+        return parse_date(pl.Series([text], dtype=pl.String)).item()
+    except (ValueError, OverflowError):  # a year Python's dates cannot hold
+        return None
+
+
+def _datetime_text(text: str) -> dt.datetime:
+    """A datetime as the input files write one (ISO 8601, Finnish `1.12.2026 14.05`; naive is
+    Helsinki time), as a UTC instant. Raises ValueError."""
+    try:
+        instant = parse_datetime(pl.Series([text], dtype=pl.String)).item()
+    except (ValueError, OverflowError):
+        instant = None
+    if instant is None:
+        raise ValueError("not a date or datetime")
+    return instant
 
 
 class _Checker:
@@ -280,7 +309,7 @@ class _Checker:
             self.fail(f"{label}.{key}", f"must be a string, got {type(value).__name__}")
             return None
         if pattern is not None and not pattern.match(value):
-            self.fail(f"{label}.{key}", f"must match [A-Za-z0-9._-]+ ({value!r})")
+            self.fail(f"{label}.{key}", f"must match {NAME_RULE} ({shown(value)!r})")
             return None
         return value
 
@@ -445,7 +474,8 @@ def load_config(path: str | Path, *, out: str | Path | None = None, as_of: str |
             as_of_time = parse_as_of(as_of_value)
         except ValueError:
             where = "--as-of" if as_of is not None else "campaign.as_of"
-            check.fail(where, f"must be a date (2026-12-01) or datetime (2026-12-01T14:05:00) ({as_of_value})")
+            check.fail(where, "must be a date (2026-12-01 or 1.12.2026) or a datetime (2026-12-01T14:05:00 or "
+                              f"1.12.2026 14.05) ({shown(str(as_of_value))})")
 
     holdout = campaign.get("holdout_percent", 0)
     if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout <= 100:
@@ -583,7 +613,8 @@ def _load_suppressions(entries: Any, check: _Checker, base: Path) -> tuple[Suppr
             try:
                 list_date = parse_config_date(entry["list_date"])
             except ValueError:
-                check.fail(f"{label}.list_date", f"must be a date such as 2026-11-15 ({entry['list_date']})")
+                check.fail(f"{label}.list_date", f"must be a date such as 2026-11-15 or 15.11.2026 "
+                                                 f"({shown(str(entry['list_date']))})")
         elif kind in KINDS_NEEDING_LIST_DATE:
             check.fail(f"{label}.list_date", f"required for kind {kind} (the day the list was extracted)")
         default_channels = KIND_DEFAULT_CHANNELS.get(kind or "", CHANNELS)

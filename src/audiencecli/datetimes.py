@@ -7,10 +7,11 @@ common spellings; the general reader runs on the distinct values it leaves.
 from __future__ import annotations
 
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from .config import HELSINKI
+HELSINKI = ZoneInfo("Europe/Helsinki")
 
 ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})$"
 FINNISH_DATE = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"
