@@ -69,6 +69,16 @@ def test_explain_shows_every_rule_with_its_verdict_and_the_deciding_consent_even
     assert paperless["status"] == NOT_APPLICABLE
 
 
+def test_explain_cuts_a_consent_source_over_200_characters(campaign):
+    campaign.customers = [customer("C1")]
+    campaign.consents = [consent("C1", "email", "marketing", "denied", source="s" * 300)]
+    config = campaign.write()
+    for args in (["--json"], []):
+        result = CliRunner(env={"COLUMNS": "2000"}).invoke(app, ["explain", str(config), "C1", "--quiet", *args])
+        assert result.exit_code == 0, result.stderr
+        assert "s" * 199 + "…" in result.stdout and "s" * 200 not in result.stdout
+
+
 def test_explain_names_the_matched_list_and_key(campaign):
     campaign.customers = [customer("C1")]
     campaign.lists = [{"name": "tml", "kind": "telemarketing", "rows": [{"phone": "+358 40 0000001"}]}]

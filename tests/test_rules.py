@@ -495,6 +495,23 @@ def test_customer_denied_detail_has_recorded_at_iso_and_source(campaign):
     assert "customer_service" in text
 
 
+def test_customer_denied_detail_cuts_a_source_over_200_characters_to_199_and_an_ellipsis(campaign):
+    campaign.customers = [customer("C1"), customer("C2")]
+    campaign.consents = [consent("C1", channel="phone", purpose="marketing", status="denied", source="ö" * 201),
+                         consent("C2", channel="phone", purpose="marketing", status="denied", source="x" * 200)]
+    run = build(campaign)
+    assert f"source {'ö' * 199}… " in detail(run, "C1", "phone") and "ö" * 200 not in detail(run, "C1", "phone")
+    assert f"source {'x' * 200} " in detail(run, "C2", "phone")
+
+
+def test_suppression_detail_cuts_a_list_name_over_200_characters(campaign):
+    name = "r" * 250
+    campaign.customers = [customer("C1")]
+    campaign.lists = [{"name": name, "kind": "robinson", "rows": [{"customer_id": "C1"}]}]
+    run = build(campaign)
+    assert detail(run, "C1", "phone") == f"matched {'r' * 199}… (customer_id)"
+
+
 def test_customer_denied_detail_gives_recorded_at_in_iso_8601_for_finnish_input(campaign):
     campaign.customers = [customer("C1")]
     campaign.consents = [consent("C1", channel="phone", purpose="marketing", status="denied",

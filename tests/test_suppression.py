@@ -501,6 +501,14 @@ def test_list_31_days_old_fails_closed_naming_list_date_and_age(campaign, kind):
     assert_nothing_written(campaign, run)
 
 
+def test_stale_message_cuts_a_list_name_over_200_characters(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("r" * 240, "robinson", [{"customer_id": "C1"}], list_date="2026-10-31", file="long.csv")]
+    run = campaign.build()
+    assert run.exit_code == 4
+    assert "r" * 199 + "…" in messages(run) and "r" * 200 not in messages(run)
+
+
 @pytest.mark.parametrize("kind", ["robinson", "telemarketing"])
 def test_list_30_days_old_is_fresh_enough(campaign, kind):
     people(campaign, customer("C1"))

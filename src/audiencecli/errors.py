@@ -11,10 +11,19 @@ from dataclasses import dataclass
 MAX_LISTED_PROBLEMS = 20
 MAX_VALUE_CHARS = 80
 MAX_LINE_CHARS = 1000
+# Free text (a consent's source, a list or cap name) is shown in detail, messages and explain
+# cut to this many characters, the last of them `…` (contract section 8).
+MAX_SHOWN_CHARS = 200
 
 
 # How a database query is named in messages: `customers (query):ROW 12: ...`.
 QUERY_LABEL = " (query)"
+
+
+def shown(text: str) -> str:
+    """Free text as a message, a detail or explain shows it: over 200 characters, its first 199
+    and `…`, so one long value cannot flood a report or a log."""
+    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True)

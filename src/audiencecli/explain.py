@@ -16,7 +16,7 @@ from . import schedule
 from .config import HELSINKI, Config
 from .datetimes import HELSINKI_TIME_FORMAT, helsinki_time_text
 from .engine import ENGINE
-from .errors import UsageError
+from .errors import UsageError, shown
 from .facts import KIND_ORDER, campaign_of, cap_counts, contact_frame, decision_frames, numbered_history, social_hashes
 from .inputs import Inputs
 from .rules import ONE_PASS_RULES, RULES, Rule, age_of
@@ -163,7 +163,7 @@ def _channel(row: dict, config: Config, campaign, caps: dict[int, dict]) -> Chan
     evidence = {
         "contact_problem": row["contact_problem"],
         "consent": None if row["consent_state"] is None else {
-            "state": row["consent_state"], "recorded_at": row["consent_at_text"], "source": row["consent_source"],
+            "state": row["consent_state"], "recorded_at": row["consent_at_text"], "source": shown(row["consent_source"]) if row["consent_source"] else None,
             "event": f"channel={row['consent_channel']} purpose={row['consent_purpose']}",
             "consents_line": row["consent_line"],
         },
@@ -174,7 +174,7 @@ def _channel(row: dict, config: Config, campaign, caps: dict[int, dict]) -> Chan
         "age": row["age"],
         "address_protected": row["address_protected"],
         "pressure": [
-            {"cap": config.pressure[i].name, "count": caps.get(i, {}).get("count", 0),
+            {"cap": shown(config.pressure[i].name), "count": caps.get(i, {}).get("count", 0),
              "max_contacts": config.pressure[i].max_contacts, "window_days": config.pressure[i].window_days,
              "latest_sent_at": caps.get(i, {}).get("latest_sent_at")}
             for i in config.applying_cap_indexes(channel)

@@ -22,6 +22,7 @@ from .config import CHANNELS, Config, SuppressionList
 from .consent import CAMPAIGN_CHANNEL_TYPE, resolve_consents
 from .datetimes import helsinki_time_text
 from .engine import ENGINE
+from .errors import shown
 from .inputs import Inputs, Progress, no_progress, release
 from .phones import normalize_phones
 from .rules import LIST_KIND_CODES, Campaign
@@ -256,7 +257,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
     """
     specs = [spec for spec in config.applying_lists() if spec.name in lists]
     # Match texts (`name (key type)`) numbered in text order, so that sorting numbers sorts texts.
-    texts = sorted({f"{spec.name} ({key_type})" for spec in specs for key_type, _ in SUPPRESSION_KEYS})
+    texts = sorted({f"{shown(spec.name)} ({key_type})" for spec in specs for key_type, _ in SUPPRESSION_KEYS})
     number = {text: i for i, text in enumerate(texts)}
 
     def keyed(list_number: int, spec: SuppressionList) -> tuple[pl.DataFrame, str | None]:
@@ -282,7 +283,7 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
 
     def matched(list_rows: pl.DataFrame, key_type: str, columns: tuple[str, ...]) -> pl.DataFrame | None:
         """(cix, channel, kind, match) of the customers whose key of this type a list row has."""
-        match_of_list = pl.Series([number[f"{spec.name} ({key_type})"] for spec in specs], dtype=pl.UInt32)
+        match_of_list = pl.Series([number[f"{shown(spec.name)} ({key_type})"] for spec in specs], dtype=pl.UInt32)
         keys = list_rows.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns)).select(
             *columns, "channel", "kind", match=pl.lit(match_of_list).gather("list_number"),
         )
@@ -416,7 +417,7 @@ def pressure_texts(config: Config, counts: pl.DataFrame) -> pl.DataFrame:
     schema = {"cix": pl.UInt32, "pressure": pl.String, "channel": CHANNEL_ORDER}
     caps = pl.DataFrame({
         "cap": pl.Series(range(len(config.pressure)), dtype=pl.UInt32),
-        "name": [cap.name for cap in config.pressure],
+        "name": [shown(cap.name) for cap in config.pressure],
         "window_days": pl.Series([cap.window_days for cap in config.pressure], dtype=pl.Int64),
         "max_contacts": pl.Series([cap.max_contacts for cap in config.pressure], dtype=pl.UInt32),
     })

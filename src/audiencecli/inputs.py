@@ -15,7 +15,7 @@ import polars as pl
 from . import schedule
 from .config import HELSINKI, Config, FileSpec, SuppressionList
 from .consent import active_holders, active_holding
-from .errors import InputError, Problem, ProblemLog, StaleListError
+from .errors import InputError, Problem, ProblemLog, StaleListError, shown
 from .sources import History, Loaded, counted_by, file_label, load_consents, load_customers, load_history, load_holdings, load_list
 from .sources.readers import RowFilter
 
@@ -202,7 +202,7 @@ def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_pro
     lists: dict[str, Loaded] = {}
     stale: list[SuppressionList] = []
     for spec in config.applying_lists():
-        progress(f"reading list {spec.name}")
+        progress(f"reading list {shown(spec.name)}")
         # A file that is missing or cannot be opened fails closed (exit 4); a query's problems are
         # data errors, found when it runs.
         if spec.file.query is None and (unopenable := _unopenable(spec)) is not None:
@@ -216,7 +216,7 @@ def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_pro
             if not allow_stale:
                 list_problems.add(Problem(
                     file=file_label(spec.file.path),
-                    message=f"suppression list {spec.name} is stale: list_date {spec.list_date}, "
+                    message=f"suppression list {shown(spec.name)} is stale: list_date {spec.list_date}, "
                             f"{spec.age_days(config.as_of_date)} days old at as_of {config.as_of_date}, "
                             f"max_age_days {spec.max_age_days}; refresh it or run with --allow-stale",
                 ))
@@ -227,12 +227,12 @@ def _unopenable(spec: SuppressionList) -> Problem | None:
     """Why a list's file cannot be read at all (missing, or refused by the system); None when it can."""
     label = file_label(spec.file.path)
     if not spec.file.path.exists():
-        return Problem(file=label, message=f"suppression list {spec.name} is missing; the build fails closed")
+        return Problem(file=label, message=f"suppression list {shown(spec.name)} is missing; the build fails closed")
     try:
         with spec.file.path.open("rb"):
             return None
     except OSError as exc:
-        return Problem(file=label, message=f"suppression list {spec.name} cannot be opened ({exc.strerror}); "
+        return Problem(file=label, message=f"suppression list {shown(spec.name)} cannot be opened ({exc.strerror}); "
                                            "the build fails closed")
 
 

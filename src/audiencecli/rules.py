@@ -26,6 +26,7 @@ import polars as pl
 
 from .config import CHANNELS
 from .datetimes import helsinki_time_text
+from .errors import MAX_SHOWN_CHARS
 
 ALL_PURPOSES = ("marketing", "service", "survey", "contract", "legal")
 CONSENT_PURPOSES = ("marketing", "service", "survey")
@@ -100,6 +101,12 @@ class Rule:
 
 def _txt(*parts: str | pl.Expr) -> pl.Expr:
     return pl.concat_str([p if isinstance(p, pl.Expr) else pl.lit(p) for p in parts], ignore_nulls=True)
+
+
+def shown_text(text: pl.Expr) -> pl.Expr:
+    """Free text as detail shows it (errors.shown): over 200 characters, its first 199 and `…`."""
+    return pl.when(text.str.len_chars() > MAX_SHOWN_CHARS) \
+        .then(pl.concat_str([text.str.slice(0, MAX_SHOWN_CHARS - 1), pl.lit("…")])).otherwise(text)
 
 
 def _date_text(column: str) -> pl.Expr:
@@ -227,7 +234,7 @@ RULES: tuple[Rule, ...] = (
         detail=lambda c: _txt(
             "consent denied at ",
             _helsinki_time_text("consent_at"),
-            " source ", pl.col("consent_source").cast(pl.String).fill_null("(none)"),
+            " source ", shown_text(pl.col("consent_source").cast(pl.String)).fill_null("(none)"),
             " (channel=", pl.col("consent_channel").cast(pl.String),
             " purpose=", pl.col("consent_purpose").cast(pl.String),
             ", consents line ", pl.col("consent_line").cast(pl.String), ")",

@@ -8,7 +8,7 @@ import polars as pl
 
 from . import schedule
 from .config import Config
-from .errors import Problem
+from .errors import Problem, shown
 from .facts import contact_frame, history_orphans, number_consents, orphan_ids, suppression_matches
 from .inputs import Progress, check_inputs, no_progress
 
@@ -68,7 +68,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
         list_problems=check.list_problems.listed, list_total=check.list_problems.total,
     )
     for skipped in config.skipped_lists():
-        result.notes.append(f"list {skipped.name} does not apply to this campaign (its channels and purposes "
+        result.notes.append(f"list {shown(skipped.name)} does not apply to this campaign (its channels and purposes "
                             "do not meet the campaign's); build does not read it")
     inputs = check.inputs
     if inputs is None:
@@ -96,7 +96,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
         result.warnings.append(f"{inputs.consents.label}: {future.height} consent event(s) dated in the future "
                                f"(lines {lines}{', …' if future.height > 5 else ''})")
     for stale in inputs.stale_lists if allow_stale else ():
-        result.warnings.append(f"list {stale.name} is stale (list_date {stale.list_date}, "
+        result.warnings.append(f"list {shown(stale.name)} is stale (list_date {stale.list_date}, "
                                f"{stale.age_days(config.as_of_date)} days old); allowed by --allow-stale")
     suppression_matches(contacts, config, inputs.lists, result.warnings, schedule.together)
     result.quality = data_quality(contacts)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from ..config import load_config
+from ..errors import shown
 from ..outputs import write_run
 from ..pipeline import build as run_build
 from ..report import summary_table
@@ -37,7 +38,7 @@ def build(
     with reported_errors(debug):
         cfg = load_config(config, out=out, as_of=as_of, output_format=output_format)
         for skipped in () if quiet else cfg.skipped_lists():
-            err.print(f"note: list {skipped.name} does not apply to this campaign (its channels and purposes "
+            err.print(f"note: list {shown(skipped.name)} does not apply to this campaign (its channels and purposes "
                       "do not meet the campaign's); not read", markup=False)
         with steps(not quiet) as step:
             result = run_build(cfg, allow_stale=allow_stale, progress=step)
@@ -46,7 +47,7 @@ def build(
 
     summary = result.summary
     for stale in result.inputs.stale_lists:
-        err.print(f"warning: list {stale.name} is stale (list_date {stale.list_date}, "
+        err.print(f"warning: list {shown(stale.name)} is stale (list_date {stale.list_date}, "
                   f"{stale.age_days(cfg.as_of_date)} days old, max {stale.max_age_days}); "
                   "applied as it is because of --allow-stale; the run is marked stale", markup=False)
     for warning in summary["warnings"]:
