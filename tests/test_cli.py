@@ -71,6 +71,19 @@ def test_build_help_works_and_lists_every_build_option():
     assert [o for o in BUILD_OPTIONS if o not in result.stdout] == []
 
 
+def test_build_help_names_the_config_keys_it_overrides_with_their_brackets():
+    help_text = " ".join(invoke("build", "--help").stdout.split())
+    assert "overrides [output].dir" in help_text
+    assert "overrides [campaign].as_of" in help_text
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS, "init"])
+def test_help_shows_a_flag_as_a_flag_not_as_an_option_taking_a_value(command):
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout
+    assert re.search(r"^\s+--help\s+Show this message", result.stdout, re.M)
+
 # --- exit codes (section 8) ----------------------------------------------------------------
 
 def test_successful_build_exits_0(campaign):

@@ -20,15 +20,17 @@ MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[d
 @app.command("explain")
 def explain_command(
     config: Annotated[Path, typer.Argument(help="The campaign config (TOML).")],
-    customer_ids: Annotated[list[str], typer.Argument(help="The customer(s) to explain.", metavar="CUSTOMER_ID...")],
+    customer_ids: Annotated[list[str], typer.Argument(help="The customer(s) to explain: one or more ids.",
+                                                      metavar="CUSTOMER_ID")],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="DATE or DATETIME; overrides [campaign].as_of.")] = None,
     allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Use stale lists as they are.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Show, per channel, every rule with pass/fail, the evidence it used, the outcome and the legal basis.
+    """Show why customers are, or are not, on each channel's list.
 
+    Per channel: every rule with pass/fail, the evidence it used, the outcome and the legal basis.
     Only the rows the customers' decisions depend on are read (their own, the list rows that can
     match their keys, and those of the customers who share a contact point with them)."""
     ids = list(dict.fromkeys(customer_ids))  # each once, in the order given
