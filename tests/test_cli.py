@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audiencecli.cli import app
-from conftest import CHECK_RUN, Campaign, customer
+from conftest import CHECK_RUN, Campaign, consent, customer
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
 COMMANDS = ("build", "validate", "explain", "report", "diff", "sample")
@@ -272,6 +272,63 @@ def test_allow_stale_builds_marks_the_run_stale_and_says_so(campaign):
     assert summary["stale"] is True and manifest["stale"] is True
     assert "old-robinson" in result.stderr and "stale" in result.stderr.lower()
 
+
+def file_lines(stderr: str) -> dict[str, str]:
+    """The lines after "wrote DIR", by the file each one names: '  email.csv  2 rows  → ...'."""
+    lines = {}
+    for line in stderr.splitlines():
+        if found := re.match(r"^  (\S+)\s+(.*)$", line):
+            lines[found.group(1)] = " ".join(found.group(2).split())
+    return lines
+
+
+def test_build_says_where_each_written_file_goes(campaign):
+    small(campaign)
+    result = invoke("build", campaign.write(), "--out", campaign.root / "run")
+    assert result.exit_code == 0, result.stderr
+    assert f"wrote {campaign.root / 'run'}" in result.stderr
+    assert file_lines(result.stderr) == {
+        "email.csv": "1 row → the e-mail sending system",
+        "sms.csv": "1 row → the SMS gateway",
+        "phone.csv": "2 rows → the call centre",
+        "post.csv": "3 rows → the print house / letter shop",
+        "social.csv": "2 rows → hashed e-mails and phones for custom audiences (for each platform's own upload "
+                      "file, set [output].audiences)",
+        "exclusions.csv": "6 rows → who was left out and why: the proof; keep it",
+        "summary.json": "→ the counts (audience report shows them)",
+        "manifest.json": "→ what was read and written, with hashes: the audit trail; keep it",
+    }
+    assert f"next: audience report {campaign.root / 'run'} --html" in result.stderr
+
+
+def test_build_says_which_platform_each_audience_file_goes_to_and_what_to_remove(campaign):
+    small(campaign)
+    campaign.output = {"audiences": ["meta", "linkedin"]}
+    first = invoke("build", campaign.write(), "--out", campaign.root / "run")
+    assert first.exit_code == 0, first.stderr
+    assert file_lines(first.stderr)["audience-meta.csv"] == "2 rows → upload to Meta as the custom audience"
+    assert file_lines(first.stderr)["audience-linkedin.csv"] == "2 rows → upload to LinkedIn as the custom audience"
+    assert "upload the audience-<platform> files" in file_lines(first.stderr)["social.csv"]
+    campaign.consents.append(consent("C3", channel="social", status="denied", at="2026-06-01T10:00:00"))
+    second = invoke("build", campaign.write(), "--out", campaign.root / "run")
+    assert second.exit_code == 0, second.stderr
+    assert file_lines(second.stderr)["audience-meta-remove.csv"] == \
+        "1 row → remove these members from the custom audience on Meta"
+
+
+def test_build_json_lists_the_files_on_stderr_and_leaves_stdout_to_the_summary(campaign):
+    small(campaign)
+    result = invoke("build", campaign.write(), "--out", campaign.root / "run", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["campaign"] == "test-campaign"
+    assert "email.csv" in file_lines(result.stderr)
+
+
+def test_quiet_build_lists_no_files(campaign):
+    small(campaign)
+    result = invoke("build", campaign.write(), "--out", campaign.root / "run", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert file_lines(result.stderr) == {} and "next:" not in result.stderr
 
 # --- build options (section 1) -------------------------------------------------------------
 

@@ -119,6 +119,69 @@ def _manifest_problem(manifest) -> tuple[str, str] | None:
     return None
 
 
+# --- where each file of a run goes ---------------------------------------------------------
+
+# In a marketer's words, by the file's name without its extension (CSV or Parquet alike).
+DESTINATIONS = {
+    "email": "the e-mail sending system",
+    "sms": "the SMS gateway",
+    "phone": "the call centre",
+    "post": "the print house / letter shop",
+    "exclusions": "who was left out and why: the proof; keep it",
+    "summary": "the counts (audience report shows them)",
+    "manifest": "what was read and written, with hashes: the audit trail; keep it",
+}
+SOCIAL_DESTINATION = "hashed e-mails and phones for custom audiences"
+PLATFORM_NAMES = {"meta": "Meta", "google": "Google", "linkedin": "LinkedIn", "tiktok": "TikTok",
+                  "snapchat": "Snapchat"}
+
+
+@dataclass(frozen=True)
+class RunFileFacts:
+    """A file of a run directory: its name, its rows (None for JSON) and where it goes."""
+
+    file: str
+    rows: int | None
+    goes_to: str
+
+
+def run_files(run: Run) -> list[RunFileFacts]:
+    """Every file the run wrote (the manifest's outputs, then the manifest), with where it goes."""
+    outputs = [item for item in run.manifest.get("outputs") or [] if isinstance(item, dict)]
+    names = [_text(item.get("file")) for item in outputs]
+    with_platforms = any(name.startswith("audience-") for name in names)
+    facts = [RunFileFacts(name, item.get("rows") if _is_count(item.get("rows")) else None,
+                          _destination(name, with_platforms)) for name, item in zip(names, outputs)]
+    return facts + [RunFileFacts("manifest.json", None, DESTINATIONS["manifest"])]
+
+
+def _destination(name: str, with_platforms: bool) -> str:
+    stem = name.split(".", 1)[0]
+    if stem == "social":
+        return SOCIAL_DESTINATION + ("; upload the audience-<platform> files below" if with_platforms
+                                     else " (for each platform's own upload file, set [output].audiences)")
+    if stem.startswith("audience-"):
+        platform = stem.removeprefix("audience-")
+        if platform.endswith("-remove"):
+            platform = platform.removesuffix("-remove")
+            return f"remove these members from the custom audience on {PLATFORM_NAMES.get(platform, platform)}"
+        return f"upload to {PLATFORM_NAMES.get(platform, platform)} as the custom audience"
+    return DESTINATIONS.get(stem, "")
+
+
+def run_file_lines(run: Run) -> list[str]:
+    """One line per file: its name, its rows and where it goes (aligned, for a terminal or a log)."""
+    files = run_files(run)
+    name_width = max(len(f.file) for f in files)
+    counts = [_rows(f.rows) if f.rows is not None else "" for f in files]
+    rows_width = max(len(count) for count in counts)
+    return [f"  {f.file:<{name_width}}  {count:>{rows_width}}  → {f.goes_to}" for f, count in zip(files, counts)]
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
+
+
 # --- terminal ------------------------------------------------------------------------------
 
 def summary_table(summary: dict) -> Table:
