@@ -94,7 +94,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     if future.height:
         lines = ", ".join(str(n) for n in future.get_column("_line").head(5).to_list())
         result.warnings.append(f"{inputs.consents.label}: {future.height} consent event(s) dated in the future "
-                               f"(lines {lines}{', …' if future.height > 5 else ''})")
+                               f"(line{'s' if future.height > 1 else ''} {lines}{', …' if future.height > 5 else ''})")
     for stale in inputs.stale_lists if allow_stale else ():
         result.warnings.append(f"list {stale.name} is stale (list_date {stale.list_date}, "
                                f"{stale.age_days(config.as_of_date)} days old); allowed by --allow-stale")
