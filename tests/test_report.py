@@ -509,6 +509,33 @@ def test_summary_table_lists_reasons_and_bases_in_the_rules_order():
     assert text.index("consent ") < text.index("existing_customer")
 
 
+def test_the_tables_title_shows_as_of_readably_on_one_line_of_an_80_column_terminal(run_dir):
+    from rich.console import Console
+
+    from audiencecli.report import summary_table
+
+    summary = summary_of(run_dir)
+    assert summary["as_of"] == "2026-12-01T23:59:59.999999+02:00"  # summary.json keeps the exact value
+    console = Console(width=80, record=True)
+    console.print(summary_table(summary))
+    first_line = console.export_text().splitlines()[0].rstrip()
+    assert first_line == "pension-webinar-2026-12 · marketing · as of 2026-12-01, end of day (Helsinki)"
+
+
+@pytest.mark.parametrize(("as_of", "shown"), [
+    ("2026-12-01T23:59:59.999999+02:00", "2026-12-01, end of day (Helsinki)"),
+    ("2026-06-30T12:00:00+03:00", "2026-06-30 12:00 (Helsinki)"),
+    ("2026-06-30T09:00:30+00:00", "2026-06-30 12:00:30 (Helsinki)"),
+    ("2026-06-30T12:00:00.250000+03:00", "2026-06-30 12:00:00.25 (Helsinki)"),
+    ("2026-12-01", "2026-12-01"),
+    ("whenever", "whenever"),
+])
+def test_as_of_is_shown_in_helsinki_time_as_a_reader_says_it(as_of, shown):
+    from audiencecli.report import readable_time
+
+    assert readable_time(as_of) == shown
+
+
 def test_report_shows_the_reasons_of_who_should_be_contacted_in_rules_order(tmp_path):
     run = tmp_path / "multi"
     result = invoke("build", REPO / "sample_data" / "multichannel.toml", "--out", run, "--quiet")

@@ -7,6 +7,7 @@ hashes, never a customer id: orphan consent ids are shown as a count only.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import shlex
@@ -19,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
+from .config import HELSINKI
 from .errors import Problem, UsageError
 from .files import write_private_file
 from .rules import LEGAL_BASES, REASON_CODES, RULES
@@ -184,13 +186,16 @@ def _rows(count: int) -> str:
 
 # --- terminal ------------------------------------------------------------------------------
 
-def summary_table(summary: dict) -> Table:
-    """One table: a column per channel; candidates, sendable, each exclusion reason, each basis."""
+def summary_table(summary: dict) -> Group:
+    """A title line and one table: a column per channel; candidates, sendable, each exclusion
+    reason, each basis. The title stands above the table rather than in it, so that it may be as
+    wide as the terminal, not only as wide as the table."""
     channels = summary["channels"]
-    title = escape(f"{summary['campaign']} · {summary['purpose']} · as of {summary['as_of']}")
+    title = Text(f"{summary['campaign']} · {summary['purpose']} · as of {readable_time(_text(summary['as_of']))}",
+                 style="italic")
     if summary.get("stale"):
-        title += " · STALE"
-    table = Table(title=title, title_justify="left")
+        title.append(" · STALE", style="bold red")
+    table = Table()
     table.add_column("")
     for channel in channels:
         table.add_column(escape(channel), justify="right")
@@ -203,7 +208,33 @@ def summary_table(summary: dict) -> Table:
     table.add_row("excluded", *[str(c["excluded"]) for c in channels.values()])
     for reason in reasons:
         table.add_row(f"  {escape(reason)}", *[str(c["excluded_by_reason"].get(reason, "")) for c in channels.values()])
-    return table
+    return Group(title, table)
+
+
+def readable_time(text: str) -> str:
+    """A time of the run (as_of, started_at, ...) as a reader says it, in Helsinki time:
+    `2026-12-01, end of day (Helsinki)` for the as_of of a date, `2026-06-30 12:00 (Helsinki)` for
+    a moment. A value that is not a datetime with an offset is shown as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return text
+    local = moment.astimezone(HELSINKI)
+    if local.time() == dt.time.max:
+        return f"{local:%Y-%m-%d}, end of day (Helsinki)"
+    return f"{_clock(local)} (Helsinki)"
+
+
+def _clock(moment: dt.datetime) -> str:
+    """A Helsinki moment as `2026-06-30 12:00`, with seconds (and their fraction) only when it has them."""
+    text = f"{moment:%Y-%m-%d %H:%M}"
+    if moment.second or moment.microsecond:
+        text += f":{moment:%S}"
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text
 
 
 def report_tables(run: Run) -> Group:
@@ -272,7 +303,7 @@ def _facts(run: Run) -> list[tuple[str, str]]:
     return [
         ("campaign", _text(summary["campaign"])),
         ("purpose", _text(summary["purpose"])),
-        ("as of", _text(summary["as_of"])),
+        ("as of", _with_exact(_text(summary["as_of"]))),
         ("stale", ("yes: " if summary.get("stale") else "no: ") + _stale_text(run)),
         ("lists not applying", ", ".join(map(_text, summary.get("skipped_lists") or [])) or "none"),
         ("orphan consent ids", _text(orphans.get("count", 0) if isinstance(orphans, dict) else "")),
@@ -281,9 +312,15 @@ def _facts(run: Run) -> list[tuple[str, str]]:
         ("run directory", str(run.dir)),
         ("command", shlex.join(map(_text, manifest.get("command") or []))),
         ("tool", f"{_text(manifest.get('tool', 'audiencecli'))} {_text(manifest.get('version'))}".strip()),
-        ("started", _text(manifest.get("started_at"))),
-        ("finished", _text(manifest.get("finished_at"))),
+        ("started", readable_time(_text(manifest.get("started_at")))),
+        ("finished", readable_time(_text(manifest.get("finished_at")))),
     ]
+
+
+def _with_exact(time: str) -> str:
+    """The readable time, and the exact value as the run's files hold it when they differ."""
+    readable = readable_time(time)
+    return readable if readable == time else f"{readable} · {time}"
 
 
 # --- HTML ----------------------------------------------------------------------------------
