@@ -540,6 +540,31 @@ def test_list_dated_after_as_of_is_not_stale(campaign):
     assert run.summary()["stale"] is False
 
 
+FUTURE_LIST_WARNING = "list robinson-2026-12: list_date 2026-12-15 is after as_of 2026-12-01; applied as it is"
+
+
+def test_list_dated_after_as_of_is_applied_with_a_warning_in_the_summary_and_on_stderr(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("robinson-2026-12", "robinson", [{"customer_id": "C1"}], list_date="2026-12-15")]
+    run = build(campaign)
+    assert run.summary()["warnings"] == [FUTURE_LIST_WARNING]
+    assert f"warning: {FUTURE_LIST_WARNING}" in run.stderr
+
+
+def test_list_dated_on_the_day_of_as_of_gives_no_warning(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("robinson-2026-12", "robinson", [{"customer_id": "C1"}], list_date="2026-12-01")]
+    assert build(campaign).summary()["warnings"] == []
+
+
+def test_validate_warns_of_a_list_dated_after_as_of_and_would_build(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("robinson-2026-12", "robinson", [{"customer_id": "C1"}], list_date="2026-12-15")]
+    result = CliRunner().invoke(app, ["validate", str(campaign.write()), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [FUTURE_LIST_WARNING]
+
+
 def test_list_age_uses_the_helsinki_date_of_as_of(campaign):
     # 2026-11-30T22:30Z is 2026-12-01 in Helsinki: the list is 31 days old there (30 by the UTC date).
     campaign.campaign = {"as_of": "2026-11-30T22:30:00Z"}
