@@ -330,6 +330,18 @@ def test_quiet_build_lists_no_files(campaign):
     assert result.exit_code == 0, result.stderr
     assert file_lines(result.stderr) == {} and "next:" not in result.stderr
 
+def test_summary_counts_the_customers_sendable_on_at_least_one_channel(campaign):
+    # C1 on every channel, C2 by post only, C3 on none (deceased), C4 on two channels but not by post
+    campaign.customers = [customer("C1"), customer("C2", email="", phone=""),
+                          customer("C3", deceased_date="2026-01-01"), customer("C4", street_address="")]
+    campaign.consents = [granted("C1"), granted("C4")]
+    campaign.campaign = {"channels": ["email", "post", "social"]}
+    run = campaign.build()
+    assert run.exit_code == 0, run.stderr
+    reached = {row["customer_id"] for channel in ("email", "post", "social") for row in run.rows(channel)}
+    assert reached == {"C1", "C2", "C4"}
+    assert run.summary()["customers_sendable"] == 3
+
 # --- build options (section 1) -------------------------------------------------------------
 
 def test_out_is_relative_to_the_working_directory(campaign, tmp_path, monkeypatch):
