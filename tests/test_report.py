@@ -622,7 +622,7 @@ def test_the_tables_title_shows_as_of_readably_on_one_line_of_an_80_column_termi
     ("whenever", "whenever"),
 ])
 def test_as_of_is_shown_in_helsinki_time_as_a_reader_says_it(as_of, shown):
-    from audiencecli.report import readable_time
+    from audiencecli.datetimes import readable_time
 
     assert readable_time(as_of) == shown
 

@@ -7,7 +7,6 @@ hashes, never a customer id: orphan consent ids are shown as a count only.
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import shlex
@@ -20,7 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .config import CHANNELS, HELSINKI
+from .config import CHANNELS
+from .datetimes import readable_time
 from .errors import Problem, UsageError
 from .files import write_private_file
 from .rules import LEGAL_BASES, REASON_CODES, RULES
@@ -233,32 +233,6 @@ def _reach_text(summary: dict, count) -> str | None:
 
 def _count_text(count: int) -> str:
     return f"{count:,}"
-
-
-def readable_time(text: str) -> str:
-    """A time of the run (as_of, started_at, ...) as a reader says it, in Helsinki time:
-    `2026-12-01, end of day (Helsinki)` for the as_of of a date, `2026-06-30 12:00 (Helsinki)` for
-    a moment. A value that is not a datetime with an offset is shown as it is."""
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if moment.tzinfo is None:
-        return text
-    local = moment.astimezone(HELSINKI)
-    if local.time() == dt.time.max:
-        return f"{local:%Y-%m-%d}, end of day (Helsinki)"
-    return f"{_clock(local)} (Helsinki)"
-
-
-def _clock(moment: dt.datetime) -> str:
-    """A Helsinki moment as `2026-06-30 12:00`, with seconds (and their fraction) only when it has them."""
-    text = f"{moment:%Y-%m-%d %H:%M}"
-    if moment.second or moment.microsecond:
-        text += f":{moment:%S}"
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
-    return text
 
 
 def report_tables(run: Run) -> Group:

@@ -12,6 +12,7 @@ from rich.tree import Tree
 from ..config import load_config
 from ..explain import FAIL, NOT_APPLICABLE, NOT_REACHED, PASS, Explanation, explain
 from ..focus import focused_inputs
+from ..datetimes import readable_time
 from ._app import app, reported_errors, steps
 
 MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[dim]–[/dim]", NOT_REACHED: "[dim]·[/dim]"}
@@ -51,8 +52,8 @@ def explain_command(
 
 
 def explanation_tree(explanation: Explanation) -> Tree:
-    tree = Tree(f"[bold]{explanation.customer_id}[/bold] · {explanation.campaign} · {explanation.purpose} "
-                f"· as of {explanation.as_of}")
+    tree = Tree(f"[bold]{_escape(explanation.customer_id)}[/bold] · {_escape(explanation.campaign)} · "
+                f"{explanation.purpose} · as of {readable_time(str(explanation.as_of))}")
     for channel in explanation.channels:
         if channel.outcome == "sendable":
             label = f"[bold]{channel.channel}[/bold]: [green]sendable[/green] ({channel.legal_basis})"
