@@ -12,6 +12,7 @@ import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Group
 from rich.markup import escape
@@ -23,7 +24,7 @@ from .config import CHANNELS
 from .datetimes import readable_time
 from .errors import Problem, UsageError
 from .files import write_private_file
-from .rules import LEGAL_BASES, REASON_CODES, RULES
+from .rules import LEGAL_BASES, LIST_KIND_CODES, REASON_CODES, RULES
 
 SUMMARY_KEYS = ("campaign", "purpose", "as_of", "channels")
 COUNT_KEYS = ("candidates", "sendable", "excluded")
@@ -33,6 +34,7 @@ RULE_OF = {rule.code: rule for rule in RULES}
 # Waterfall colours: where everyone starts; who must not be contacted (red); whom the campaign's
 # own settings leave out (a calm blue: a choice, not a "no"); who is left.
 CANDIDATES_FILL, EXCLUDED_FILL, CHOICE_FILL, SENDABLE_FILL = "#334155", "#d64545", "#7f9cc7", "#15803d"
+BAR_FILL = {"candidates": CANDIDATES_FILL, "excluded": EXCLUDED_FILL, "choice": CHOICE_FILL, "sendable": SENDABLE_FILL}
 # The exclusions that are the campaign's own choices: whom it targets, its control group, one
 # channel per person, one message per contact point. Every other reason is the customer's no, a
 # prohibition, the law, or contact data that cannot be used.
@@ -221,13 +223,13 @@ def summary_table(summary: dict) -> Group:
     return Group(*parts)
 
 
-def _reach_text(summary: dict, count) -> str | None:
+def _reach_text(summary: dict, number: Callable[[int], str]) -> str | None:
     """How many customers can be reached on at least one channel (None for a run that did not count it)."""
     reached = summary.get("customers_sendable")
     customers = max((c["candidates"] for c in summary["channels"].values()), default=0)
     if not _is_count(reached):
         return None
-    return (f"{count(reached)} of {count(customers)} customers ({_percent(reached, customers)}) can be reached "
+    return (f"{number(reached)} of {number(customers)} customers ({_percent(reached, customers)}) can be reached "
             "on at least one channel")
 
 
@@ -428,31 +430,30 @@ def _waterfall_svg(channel: str, counts: dict) -> str:
     """Horizontal waterfall: candidates, one floating bar per reason (rules order), sendable."""
     candidates, sendable = counts["candidates"], counts["sendable"]
     scale = BAR_W / max(candidates, sendable, 1)
-    rows = [("candidates", "", candidates, 0, candidates, CANDIDATES_FILL, f"{_n(candidates)} candidates: "
+    rows = [("candidates", "", candidates, 0, candidates, "candidates", f"{_n(candidates)} candidates: "
              "every customer of the customers file")]
     remaining = candidates
     for reason, count in counts["excluded_by_reason"].items():
         rule = RULE_OF.get(reason)
         start = max(remaining - count, 0)
-        fill = CHOICE_FILL if reason in CAMPAIGN_CHOICES else EXCLUDED_FILL
-        rows.append((reason, rule.number if rule else "", count, start, remaining, fill,
+        style = "choice" if reason in CAMPAIGN_CHOICES else "excluded"
+        rows.append((reason, rule.number if rule else "", count, start, remaining, style,
                      f"{_n(count)} excluded by {reason}" + (f": {rule.text}" if rule else "")))
         remaining = start
-    rows.append(("sendable", "", sendable, 0, sendable, SENDABLE_FILL,
+    rows.append(("sendable", "", sendable, 0, sendable, "sendable",
                  f"{_n(sendable)} sendable ({_percent(sendable, candidates)} of the candidates)"))
     height = 2 * PAD + ROW_H * len(rows)
     parts = [f'<svg class="chart waterfall" data-channel="{_e(channel)}" viewBox="0 0 {CHART_W} {height}" '
              f'width="{CHART_W}" height="{height}" role="img" '
              f'aria-label="{_e(f"Waterfall for {channel}: {candidates} candidates, {sendable} sendable")}">',
              f'<line class="axis" x1="{LABEL_W}" y1="{PAD / 2}" x2="{LABEL_W}" y2="{height - PAD / 2}"/>']
-    for index, (label, number, value, start, end, fill, tip) in enumerate(rows):
+    for index, (label, number, value, start, end, style, tip) in enumerate(rows):
         top = PAD + index * ROW_H + (ROW_H - BAR_H) / 2
         x = LABEL_W + start * scale
         width = (end - start) * scale
         if value and width < 2:
             x, width = x + width - 2, 2.0  # a one-customer reason among millions stays visible
         kind = "candidates" if index == 0 else "sendable" if index == len(rows) - 1 else "excluded"
-        style = "choice" if fill == CHOICE_FILL else kind
         baseline = top + BAR_H / 2 + 4.5
         number_span = f'<tspan class="rule">{_e(number)}</tspan> ' if number else ""
         shown = f"−{_n(value)}" if kind == "excluded" else _n(value)
@@ -460,7 +461,7 @@ def _waterfall_svg(channel: str, counts: dict) -> str:
             f'<text class="label label-{kind}" x="{LABEL_W - 10}" y="{baseline:.1f}" text-anchor="end">'
             f'{number_span}{_e(label)}</text>'
             f'<rect class="bar bar-{style}" data-label="{_e(label)}" data-value="{value}" x="{x:.2f}" '
-            f'y="{top:.1f}" width="{width:.2f}" height="{BAR_H}" rx="2" fill="{fill}"><title>{_e(tip)}</title></rect>'
+            f'y="{top:.1f}" width="{width:.2f}" height="{BAR_H}" rx="2" fill="{BAR_FILL[style]}"><title>{_e(tip)}</title></rect>'
             f'<text class="value value-{style}" x="{LABEL_W + end * scale + 6:.2f}" y="{baseline:.1f}">{shown}</text>')
         if index < len(rows) - 1:
             level = start if kind == "excluded" else end
@@ -539,6 +540,7 @@ def _settings_section(run: Run) -> str:
 
 
 def _reason_chip(code: str) -> str:
+    """A reason code with the colour its bars have."""
     if not code:
         return ""
     fill = CHOICE_FILL if code in CAMPAIGN_CHOICES else EXCLUDED_FILL
@@ -566,25 +568,22 @@ def _settings(config) -> list[tuple[str, str, str]]:
         rows.append(("business roles", f"{words(campaign['business_roles'])}: work-related offers to these roles",
                      "no_consent"))
     lists = [item for item in config.get("suppressions") or [] if isinstance(item, dict)]
-    rows += [(f"list {_text(item.get('name'))}", _list_words(item), LIST_CODES.get(item.get("kind"), ""))
+    rows += [(f"list {_text(item.get('name'))}", _list_words(item), LIST_KIND_CODES.get(item.get("kind"), ""))
              for item in lists] or [("suppression lists", "none", "")]
     caps = [cap for cap in config.get("pressure") or [] if isinstance(cap, dict)]
     rows += [(f"cap {_text(cap.get('name'))}", _cap_words(cap, campaign.get("purpose")), "contact_pressure")
              for cap in caps] \
         or [("contact-pressure caps", "none", "contact_pressure")]
     holdout = campaign.get("holdout_percent") or 0
-    rows.append(("control group", f"{holdout:g} % held out" if holdout else "none (holdout_percent 0)",
-                 "control_group"))
-    order = (config.get("arbitration") or {}).get("order") if isinstance(config.get("arbitration"), dict) else None
+    rows.append(("control group", "none (holdout_percent 0)" if not holdout else f"{holdout:g} % held out"
+                 if isinstance(holdout, (int, float)) else _text(holdout), "control_group"))
+    arbitration = config.get("arbitration")
+    order = arbitration.get("order") if isinstance(arbitration, dict) else None
     rows.append(("one channel per person", " → ".join(map(_text, order)) + " (the first one sendable)" if order
                  else "no: every sendable channel", "channel_arbitration"))
     rows.append(("duplicates", "one message per e-mail, phone and postal address" if campaign.get("dedupe")
                  else "kept (dedupe off)", "duplicate_contact"))
     return rows
-
-
-LIST_CODES = {"internal": "internal_prohibition", "robinson": "robinson_register",
-              "telemarketing": "telemarketing_prohibition", "custom": "suppression_list"}
 
 
 def _list_words(item: dict) -> str:

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.tree import Tree
 
 from ..config import load_config
+from ..datetimes import readable_time
 from ..explain import FAIL, NOT_APPLICABLE, NOT_REACHED, PASS, Explanation, explain
 from ..focus import focused_inputs
-from ..datetimes import readable_time
 from ._app import app, reported_errors, steps
 
 MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[dim]–[/dim]", NOT_REACHED: "[dim]·[/dim]"}
