@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audiencecli.cli import app
-from conftest import CHECK_RUN, Campaign, customer
+from conftest import CHECK_RUN, Campaign, consent, customer
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
 COMMANDS = ("build", "validate", "explain", "report", "diff", "sample")
@@ -70,6 +70,19 @@ def test_build_help_works_and_lists_every_build_option():
     assert result.exit_code == 0
     assert [o for o in BUILD_OPTIONS if o not in result.stdout] == []
 
+
+def test_build_help_names_the_config_keys_it_overrides_with_their_brackets():
+    help_text = " ".join(invoke("build", "--help").stdout.split())
+    assert "overrides [output].dir" in help_text
+    assert "overrides [campaign].as_of" in help_text
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS, "init"])
+def test_help_shows_a_flag_as_a_flag_not_as_an_option_taking_a_value(command):
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout
+    assert re.search(r"^\s+--help\s+Show this message", result.stdout, re.M)
 
 # --- exit codes (section 8) ----------------------------------------------------------------
 
@@ -259,6 +272,75 @@ def test_allow_stale_builds_marks_the_run_stale_and_says_so(campaign):
     assert summary["stale"] is True and manifest["stale"] is True
     assert "old-robinson" in result.stderr and "stale" in result.stderr.lower()
 
+
+def file_lines(stderr: str) -> dict[str, str]:
+    """The lines after "wrote DIR", by the file each one names: '  email.csv  2 rows  → ...'."""
+    lines = {}
+    for line in stderr.splitlines():
+        if found := re.match(r"^  (\S+)\s+(.*)$", line):
+            lines[found.group(1)] = " ".join(found.group(2).split())
+    return lines
+
+
+def test_build_says_where_each_written_file_goes(campaign):
+    small(campaign)
+    result = invoke("build", campaign.write(), "--out", campaign.root / "run")
+    assert result.exit_code == 0, result.stderr
+    assert f"wrote {campaign.root / 'run'}" in result.stderr
+    assert file_lines(result.stderr) == {
+        "email.csv": "1 row → the e-mail sending system",
+        "sms.csv": "1 row → the SMS gateway",
+        "phone.csv": "2 rows → the call centre",
+        "post.csv": "3 rows → the print house / letter shop",
+        "social.csv": "2 rows → hashed e-mails and phones for custom audiences (for each platform's own upload "
+                      "file, set [output].audiences)",
+        "exclusions.csv": "6 rows → who was left out and why: the proof; keep it",
+        "summary.json": "→ the counts (audience report shows them)",
+        "manifest.json": "→ what was read and written, with hashes: the audit trail; keep it",
+    }
+    assert f"next: audience report {campaign.root / 'run'} --html" in result.stderr
+
+
+def test_build_says_which_platform_each_audience_file_goes_to_and_what_to_remove(campaign):
+    small(campaign)
+    campaign.output = {"audiences": ["meta", "linkedin"]}
+    first = invoke("build", campaign.write(), "--out", campaign.root / "run")
+    assert first.exit_code == 0, first.stderr
+    assert file_lines(first.stderr)["audience-meta.csv"] == "2 rows → upload to Meta as the custom audience"
+    assert file_lines(first.stderr)["audience-linkedin.csv"] == "2 rows → upload to LinkedIn as the custom audience"
+    assert "upload the audience-<platform> files" in file_lines(first.stderr)["social.csv"]
+    campaign.consents.append(consent("C3", channel="social", status="denied", at="2026-06-01T10:00:00"))
+    second = invoke("build", campaign.write(), "--out", campaign.root / "run")
+    assert second.exit_code == 0, second.stderr
+    assert file_lines(second.stderr)["audience-meta-remove.csv"] == \
+        "1 row → remove these members from the custom audience on Meta"
+
+
+def test_build_json_lists_the_files_on_stderr_and_leaves_stdout_to_the_summary(campaign):
+    small(campaign)
+    result = invoke("build", campaign.write(), "--out", campaign.root / "run", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["campaign"] == "test-campaign"
+    assert "email.csv" in file_lines(result.stderr)
+
+
+def test_quiet_build_lists_no_files(campaign):
+    small(campaign)
+    result = invoke("build", campaign.write(), "--out", campaign.root / "run", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert file_lines(result.stderr) == {} and "next:" not in result.stderr
+
+def test_summary_counts_the_customers_sendable_on_at_least_one_channel(campaign):
+    # C1 on every channel, C2 by post only, C3 on none (deceased), C4 on two channels but not by post
+    campaign.customers = [customer("C1"), customer("C2", email="", phone=""),
+                          customer("C3", deceased_date="2026-01-01"), customer("C4", street_address="")]
+    campaign.consents = [granted("C1"), granted("C4")]
+    campaign.campaign = {"channels": ["email", "post", "social"]}
+    run = campaign.build()
+    assert run.exit_code == 0, run.stderr
+    reached = {row["customer_id"] for channel in ("email", "post", "social") for row in run.rows(channel)}
+    assert reached == {"C1", "C2", "C4"}
+    assert run.summary()["customers_sendable"] == 3
 
 # --- build options (section 1) -------------------------------------------------------------
 

@@ -204,6 +204,14 @@ def test_text_output_one_line_per_channel_and_a_table(sample_runs):
     assert "sendable in A" in result.stdout and "now customer_denied" in result.stdout
 
 
+def test_text_output_names_each_run_and_its_as_of_readably_on_one_line(sample_runs):
+    result = invoke(*sample_runs)  # CliRunner's terminal: 80 columns
+    assert result.exit_code == 0, result.stderr
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert "A: pension-webinar-2026-12 as of 2026-09-01, end of day (Helsinki)" in lines
+    assert "B: pension-webinar-2026-12 as of 2027-03-01, end of day (Helsinki) (STALE)" in lines
+
+
 def test_out_csv_columns_sorting_and_owner_only(sample_runs, tmp_path):
     a, b = sample_runs
     out = tmp_path / "changes.csv"

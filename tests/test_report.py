@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import html
 import json
 import os
 import re
@@ -133,7 +134,7 @@ def test_report_shows_the_run_metadata_and_the_inputs_with_short_hashes(run_dir)
     assert re.search(r"^stale +no: ", out, re.M)
     assert re.search(rf"^orphan consent ids +{summary['orphan_consent_ids']['count']} *$", out, re.M)
     for item in manifest["inputs"]:
-        line = next(line for line in out.splitlines() if f" {item['role']} " in line)
+        line = next(line for line in out.splitlines() if f"│ {item['role']} " in line)
         assert item["sha256"][:12] in line and item["sha256"] not in line
         assert f" {item['rows']} " in line and item["path"] in line
         if item["list_date"]:
@@ -288,6 +289,96 @@ def test_html_shows_the_numbers_and_the_metadata_of_the_run(page, run_dir):
     assert f"<dt>orphan consent ids</dt><dd>{summary['orphan_consent_ids']['count']}</dd>" in page
     for warning in summary["warnings"]:
         assert warning.replace("'", "&#x27;") in page
+
+
+def test_html_lists_every_file_of_the_run_with_its_rows_and_where_it_goes(page, run_dir):
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    files = [item["file"] for item in manifest["outputs"]]
+    assert {"email.csv", "exclusions.csv", "audience-meta.csv", "audience-google.csv"} <= set(files)
+    section = re.search(r'<section id="files">(.*?)</section>', page, re.S).group(1)
+    for item in manifest["outputs"]:
+        row = re.search(rf"<tr><td[^>]*><code>{re.escape(item['file'])}</code></td>(.*?)</tr>", section).group(1)
+        assert item["sha256"] in row
+        if "rows" in item:
+            assert f'<td class="num">{item["rows"]}</td>' in row
+    for goes_to in ("the e-mail sending system", "the SMS gateway", "the call centre", "the print house / letter shop",
+                    "upload to Meta as the custom audience", "upload to Google as the custom audience",
+                    "who was left out and why: the proof; keep it"):
+        assert goes_to in section
+    assert "<code>manifest.json</code>" in section
+
+
+def test_html_says_how_many_customers_can_be_reached_on_at_least_one_channel(page, run_dir):
+    summary = summary_of(run_dir)
+    customers = summary["inputs"]["customers"]
+    reached = summary["customers_sendable"]
+    assert 0 < reached < customers
+    assert (f'<p id="reach" class="reach">{reached} of {customers} customers ({reached / customers:.0%}) can be '
+            "reached on at least one channel</p>") in page
+
+
+def test_html_shows_the_settings_behind_the_exclusions(tmp_path):
+    run = tmp_path / "multi"
+    assert invoke("build", REPO / "sample_data" / "multichannel.toml", "--out", run, "--quiet").exit_code == 0
+    page = tmp_path / "multi.html"
+    assert invoke("report", run, "--html", page).exit_code == 0
+    settings = re.search(r'<section id="settings">(.*?)</section>', page.read_text(encoding="utf-8"), re.S).group(1)
+    text = re.sub(r"<[^>]+>", " ", settings)
+    text = " ".join(html.unescape(text).split())
+    for expected in ("minimum age 18 years under_age",
+                     "cap marketing-monthly at most 2 marketing contacts in 30 days on any channel contact_pressure",
+                     "cap quarterly-call at most 1 marketing contact in 90 days by phone contact_pressure",
+                     "does not apply to a marketing campaign",
+                     "one channel per person email → sms → post → phone",
+                     "control group none (holdout_percent 0) control_group",
+                     "list robinson-2026-11 robinson list on phone, post, dated 2026-11-15, at most 30 days old"):
+        assert expected in text
+
+
+def test_html_control_group_is_shown_with_the_holdout_percent(page):
+    assert "5 % held out" in page
+
+
+def test_html_draws_the_campaigns_own_choices_in_a_calmer_colour_than_what_must_not_be_contacted(page):
+    from audiencecli.report import CHOICE_FILL, EXCLUDED_FILL
+
+    assert CHOICE_FILL != EXCLUDED_FILL
+    elements = Elements(page)
+    fills = {}
+    for svg in elements.svgs("waterfall").values():
+        for bar in elements.inside(svg, "rect", "bar"):
+            fills.setdefault(bar["data-label"], set()).add(bar["fill"])
+    for choice in ("control_group", "duplicate_contact"):
+        assert fills[choice] == {CHOICE_FILL}, choice
+    for prohibition in ("customer_denied", "no_consent", "robinson_register", "missing_contact", "deceased"):
+        assert fills[prohibition] == {EXCLUDED_FILL}, prohibition
+    legend = re.search(r'<ul class="legend waterfall-legend">(.*?)</ul>', page).group(1)
+    assert f"background:{EXCLUDED_FILL}" in legend and "must not be contacted" in legend
+    assert f"background:{CHOICE_FILL}" in legend and "the campaign's own choice" in html.unescape(legend)
+
+
+def test_html_and_terminal_show_the_runs_times_in_helsinki_time(run_dir, tmp_path):
+    copy = shutil.copytree(run_dir, tmp_path / "run")
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["started_at"], manifest["finished_at"] = "2026-12-08T04:34:14+00:00", "2026-12-08T04:34:15+00:00"
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    target = tmp_path / "report.html"
+    result = invoke("report", copy, "--html", target, env=WIDE)
+    assert result.exit_code == 0, result.stderr
+    page = target.read_text(encoding="utf-8")
+    for text in (page, result.stdout):
+        assert "2026-12-08 06:34:14 (Helsinki)" in text and "2026-12-08 06:34:15 (Helsinki)" in text
+        assert "04:34" not in text
+    assert "as of <strong>2026-12-01, end of day (Helsinki)</strong>" in page
+
+
+def test_report_lists_the_files_and_how_many_customers_can_be_reached(run_dir):
+    result = invoke("report", run_dir, env=WIDE)
+    assert result.exit_code == 0, result.stderr
+    summary = summary_of(run_dir)
+    assert (f"{summary['customers_sendable']} of {summary['inputs']['customers']} customers") in result.stdout
+    assert re.search(r"│ email\.csv +│ +24 │ the e-mail sending system", result.stdout)
+    assert re.search(r"│ audience-meta\.csv +│ +\d+ │ upload to Meta as the custom audience", result.stdout)
 
 
 def test_html_says_prominently_whether_the_run_is_stale(page, stale_run_dir, tmp_path):
@@ -507,6 +598,33 @@ def test_summary_table_lists_reasons_and_bases_in_the_rules_order():
     text = console.export_text()
     assert text.index("robinson_register") < text.index("no_consent")
     assert text.index("consent ") < text.index("existing_customer")
+
+
+def test_the_tables_title_shows_as_of_readably_on_one_line_of_an_80_column_terminal(run_dir):
+    from rich.console import Console
+
+    from audiencecli.report import summary_table
+
+    summary = summary_of(run_dir)
+    assert summary["as_of"] == "2026-12-01T23:59:59.999999+02:00"  # summary.json keeps the exact value
+    console = Console(width=80, record=True)
+    console.print(summary_table(summary))
+    first_line = console.export_text().splitlines()[0].rstrip()
+    assert first_line == "pension-webinar-2026-12 · marketing · as of 2026-12-01, end of day (Helsinki)"
+
+
+@pytest.mark.parametrize(("as_of", "shown"), [
+    ("2026-12-01T23:59:59.999999+02:00", "2026-12-01, end of day (Helsinki)"),
+    ("2026-06-30T12:00:00+03:00", "2026-06-30 12:00 (Helsinki)"),
+    ("2026-06-30T09:00:30+00:00", "2026-06-30 12:00:30 (Helsinki)"),
+    ("2026-06-30T12:00:00.250000+03:00", "2026-06-30 12:00:00.25 (Helsinki)"),
+    ("2026-12-01", "2026-12-01"),
+    ("whenever", "whenever"),
+])
+def test_as_of_is_shown_in_helsinki_time_as_a_reader_says_it(as_of, shown):
+    from audiencecli.datetimes import readable_time
+
+    assert readable_time(as_of) == shown
 
 
 def test_report_shows_the_reasons_of_who_should_be_contacted_in_rules_order(tmp_path):

@@ -97,7 +97,8 @@ def test_writes_every_table_with_the_contract_columns_and_a_campaign(tmp_path):
     for expected in ('purpose = "marketing"', 'product_group = "pension"', "as_of = 2026-12-01",
                      '"email", "sms", "phone", "post", "social"', "business_roles", "holdout_percent = 5",
                      'kind = "robinson"', "list_date = 2026-11-20", "[[pressure]]", "same_campaign = true",
-                     'order = ["email", "sms", "post", "phone"]', 'contact_history = "contact_history.csv"'):
+                     'order = ["email", "sms", "post", "phone"]', 'contact_history = "contact_history.csv"',
+                     'audiences = ["meta", "google"]'):
         assert expected in config
 
 
@@ -114,6 +115,13 @@ def test_sample_builds_and_passes_check_run(tmp_path):
 def test_sample_triggers_every_reason_code_a_marketing_campaign_can(built):
     exclusions = read(built[1] / "exclusions.csv")
     assert set(exclusions["reason_code"].unique()) == MARKETING_CODES
+
+
+def test_sample_build_writes_an_upload_file_for_meta_and_google_of_the_social_audience(built):
+    social = read(built[1] / "social.csv").height
+    assert social > 0
+    for platform in ("meta", "google"):
+        assert read(built[1] / f"audience-{platform}.csv").height == social, platform
 
 
 def test_sample_gives_every_marketing_legal_basis(built):

@@ -211,6 +211,14 @@ def test_sample_campaign_counts_orphan_and_list_warning(runs):
     assert summary["stale"] is False
 
 
+def test_sample_campaign_writes_meta_and_google_upload_files_of_its_social_audience(runs):
+    run = runs["campaign.toml"]
+    social = len(read_rows(run / "social.csv"))
+    assert social > 0
+    for platform in ("meta", "google"):
+        assert len(read_rows(run / f"audience-{platform}.csv")) == social, platform
+
+
 def test_sample_multichannel_counts_the_history_and_its_orphan(runs):
     import json
 

@@ -463,7 +463,28 @@ def test_unusable_list_phones_are_warned_of_once_per_list_in_the_configs_order(c
         warnings = build(campaign).summary()["warnings"]
         assert [w.split(":")[0] for w in warnings] == \
             ["list own-prohibitions", "list robinson-2026-11", "list telemarketing-2026-11"]
-        assert warnings[0].startswith("list own-prohibitions: 2 phone value(s)")
+        assert warnings[0].startswith("list own-prohibitions: 2 phone values")
+
+
+BAD_PHONES = ["abc", "040 12", "123", "not a phone", "99", "0", "x1"]
+
+
+def test_unusable_list_phones_warning_names_the_file_and_the_first_lines_never_the_values(campaign):
+    people(campaign, customer("C1"))
+    rows = [{"phone": "040 123 4567"}] + [{"phone": phone} for phone in BAD_PHONES]  # lines 3 to 9
+    campaign.lists = [suppression("own-prohibitions", "internal", rows)]
+    [warning] = build(campaign).summary()["warnings"]
+    assert warning.startswith("list own-prohibitions: 7 phone values cannot be parsed")
+    assert "own-prohibitions.csv lines 3, 4, 5, 6, 7 and 2 more;" in warning
+    assert not [phone for phone in BAD_PHONES if f" {phone}" in warning.replace("lines 3, 4, 5, 6, 7", "")]
+
+
+def test_one_unusable_list_phone_is_named_by_its_line(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("own-prohibitions", "internal", [{"phone": "040 123 4567"}, {"phone": "abc"}])]
+    [warning] = build(campaign).summary()["warnings"]
+    assert "1 phone value cannot be parsed or is not a valid number, so it matches no one" in warning
+    assert "own-prohibitions.csv line 3;" in warning and "abc" not in warning
 
 
 def test_clean_run_has_no_warnings(campaign):
@@ -482,6 +503,7 @@ def test_validate_reports_an_unusable_list_phone_as_a_warning(campaign):
     text = " ".join((result.stdout + result.stderr).split())
     assert "robinson-2026-11" in text
     assert "warning" in text.lower()
+    assert "robinson-2026-11.csv line 2;" in text and "not a phone" not in text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,6 +546,31 @@ def test_list_dated_after_as_of_is_not_stale(campaign):
     run = build(campaign)
     assert outcome(run, "C1", "phone") == "robinson_register"
     assert run.summary()["stale"] is False
+
+
+FUTURE_LIST_WARNING = "list robinson-2026-12: list_date 2026-12-15 is after as_of 2026-12-01; applied as it is"
+
+
+def test_list_dated_after_as_of_is_applied_with_a_warning_in_the_summary_and_on_stderr(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("robinson-2026-12", "robinson", [{"customer_id": "C1"}], list_date="2026-12-15")]
+    run = build(campaign)
+    assert run.summary()["warnings"] == [FUTURE_LIST_WARNING]
+    assert f"warning: {FUTURE_LIST_WARNING}" in run.stderr
+
+
+def test_list_dated_on_the_day_of_as_of_gives_no_warning(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("robinson-2026-12", "robinson", [{"customer_id": "C1"}], list_date="2026-12-01")]
+    assert build(campaign).summary()["warnings"] == []
+
+
+def test_validate_warns_of_a_list_dated_after_as_of_and_would_build(campaign):
+    people(campaign, customer("C1"))
+    campaign.lists = [suppression("robinson-2026-12", "robinson", [{"customer_id": "C1"}], list_date="2026-12-15")]
+    result = CliRunner().invoke(app, ["validate", str(campaign.write()), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [FUTURE_LIST_WARNING]
 
 
 def test_list_age_uses_the_helsinki_date_of_as_of(campaign):

@@ -6,6 +6,7 @@ common spellings; the general reader runs on the distinct values it leaves.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -228,3 +229,29 @@ def helsinki_time_text(instants: pl.Series) -> pl.Series:
     if fractions.len():
         text = text.scatter(fractions, one_by_one(instants.gather(fractions)))
     return text.alias(instants.name)
+
+
+def readable_time(text: str) -> str:
+    """A time of the run (as_of, started_at, ...) as a reader says it, in Helsinki time:
+    `2026-12-01, end of day (Helsinki)` for the as_of of a date, `2026-06-30 12:00 (Helsinki)` for
+    a moment. A value that is not a datetime with an offset is shown as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return text
+    local = moment.astimezone(HELSINKI)
+    if local.time() == dt.time.max:
+        return f"{local:%Y-%m-%d}, end of day (Helsinki)"
+    return f"{_clock(local)} (Helsinki)"
+
+
+def _clock(moment: dt.datetime) -> str:
+    """A Helsinki moment as `2026-06-30 12:00`, with seconds (and their fraction) only when it has them."""
+    text = f"{moment:%Y-%m-%d %H:%M}"
+    if moment.second or moment.microsecond:
+        text += f":{moment:%S}"
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .config import CHANNELS, FORMATS
+from .datetimes import readable_time
 from .errors import InputError, Problem, UsageError
 from .files import write_private_file
 
@@ -144,12 +147,14 @@ def diff_lines(result: dict) -> list[str]:
     return lines
 
 
-def diff_table(result: dict) -> Table:
-    """A column per channel: sendable before and after, stayed, entered and left with reasons."""
+def diff_table(result: dict) -> Group:
+    """The two runs' names above a table with a column per channel: sendable before and after,
+    stayed, entered and left with reasons. The names stand above the table rather than in its
+    title, so that they may be as wide as the terminal, not only as the table."""
     channels = result["channels"]
     a, b = result["run_a"], result["run_b"]
-    title = f"A: {_run_title(a)}\nB: {_run_title(b)}"
-    table = Table(title=escape(title), title_justify="left")
+    title = Text(f"A: {_run_title(a)}\nB: {_run_title(b)}", style="italic")
+    table = Table()
     table.add_column("")
     for channel in channels:
         table.add_column(channel, justify="right")
@@ -180,7 +185,7 @@ def diff_table(result: dict) -> Table:
         row("legal basis changed", lambda c: "")
     for before, after in pairs:
         row(f"  {escape(before)} → {escape(after)}", lambda c, p=(before, after): basis_counts(c).get(p, ""))
-    return table
+    return Group(title, table)
 
 
 def _run_format(path: Path) -> str:
@@ -282,4 +287,4 @@ def _counts(by_reason: dict[str, int]) -> str:
 
 
 def _run_title(facts: dict) -> str:
-    return f"{facts['campaign']} as of {facts['as_of']}" + (" (STALE)" if facts["stale"] else "")
+    return f"{facts['campaign']} as of {readable_time(str(facts['as_of']))}" + (" (STALE)" if facts["stale"] else "")

@@ -22,12 +22,13 @@ from .config import CHANNELS, Config, SuppressionList
 from .consent import CAMPAIGN_CHANNEL_TYPE, resolve_consents
 from .datetimes import helsinki_time_text
 from .engine import ENGINE
-from .errors import shown
+from .errors import QUERY_LABEL, shown
 from .inputs import Inputs, Progress, no_progress, release
 from .phones import normalize_phones
 from .rules import LIST_KIND_CODES, Campaign
 from .schedule import Together, sequential
 from .sources import CUSTOMER_COLUMNS, Loaded, counted_by
+from .sources.readers import LINE
 
 KIND_ORDER = tuple(LIST_KIND_CODES)
 KIND_TYPE = pl.Enum(KIND_ORDER)
@@ -266,8 +267,8 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
         scope = [c for c in spec.channels if c in config.channels]
         phones = normalize_phones(rows.get_column("phone"), pl.repeat("FI", rows.height, dtype=pl.String, eager=True))
         unusable = rows.get_column("phone").is_not_null() & phones.get_column("e164").is_null()
-        warning = (f"list {spec.name}: {int(unusable.sum())} phone value(s) cannot be parsed or are not valid "
-                   "numbers; they match no one (the rows' other keys still match)") if unusable.any() else None
+        warning = _unusable_phones_warning(spec.name, lists[spec.name].label,
+                                           rows.get_column(LINE).filter(unusable)) if unusable.any() else None
         return rows.select(
             "customer_id",
             email_norm=normalize.email_values(rows.get_column("email")),
@@ -303,6 +304,23 @@ def suppression_matches(contacts: pl.DataFrame, config: Config, lists: dict[str,
     if not hits:
         return pl.DataFrame(schema=SUPPRESSED_SCHEMA)
     return _evidence(pl.concat(hits), pl.Series(texts, dtype=pl.String))
+
+
+LISTED_LINES = 5  # a warning names the first few lines of the rows it is about, never their values
+
+
+def _unusable_phones_warning(name: str, label: str, lines: pl.Series) -> str:
+    """Which rows of a list hold a phone that matches no one: the file and its first few lines."""
+    count = lines.len()
+    listed = ", ".join(str(line) for line in lines.head(LISTED_LINES).to_list())
+    name = shown(name)
+    more = f" and {count - LISTED_LINES} more" if count > LISTED_LINES else ""
+    rows = "row" if label.endswith(QUERY_LABEL) else "line"  # a query's rows have no lines
+    if count == 1:
+        return (f"list {name}: 1 phone value cannot be parsed or is not a valid number, so it matches no one "
+                f"({label} {rows} {listed}; the row's other keys still match)")
+    return (f"list {name}: {count} phone values cannot be parsed or are not valid numbers, so they match no "
+            f"one ({label} {rows}s {listed}{more}; the rows' other keys still match)")
 
 
 SUPPRESSED_SCHEMA = {"cix": pl.UInt32, "channel": CHANNEL_ORDER, "kind": KIND_TYPE, "text": pl.Categorical}

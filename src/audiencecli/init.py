@@ -24,14 +24,17 @@ TEMPLATE = """\
 [campaign]
 name = "my-campaign"                 # required: letters, digits, . _ -
 purpose = "marketing"                # required: marketing | service | survey | contract | legal
-# product_group = "pension"          # default: none (R4: existing customers of this product group)
+# product_group = "pension"          # default: none; its active holders count as existing
+                                     # customers (no_consent) and, for contract and legal
+                                     # letters, are the only ones written to (no_active_contract)
 channels = ["email", "sms", "phone", "post", "social"]   # required: a non-empty subset
 # segments = ["private", "business"] # default: both
-# business_roles = []                # default: none; business contacts in these roles (R11)
-as_of = {as_of}                  # default: now, Europe/Helsinki; delete to decide as of today
-# holdout_percent = 0                # 0..100, may be fractional: a control group kept out (R13)
-# dedupe = true                      # one message per e-mail, phone or postal address (R15)
-# minimum_age = 15                   # 0..120; no marketing to anyone younger (R3); 0 turns it off
+# business_roles = []                # default: none; business contacts in these roles (no_consent's
+                                     # B2B exception)
+as_of = {as_of}                   # default: now, Europe/Helsinki; delete to decide as of today
+# holdout_percent = 0                # 0..100, may be fractional: a control group kept out (control_group)
+# dedupe = true                      # one message per e-mail, phone or postal address (duplicate_contact)
+# minimum_age = 15                   # 0..120; no marketing to anyone younger (under_age); 0 turns it off
 
 [inputs]
 customers = "customers.csv"          # required; any input or list path may also be
@@ -39,7 +42,7 @@ customers = "customers.csv"          # required; any input or list path may also
                                      # {{ path = "crm.xlsx", sheet = "Asiakkaat" }} or
                                      # {{ query = "SELECT ...", uri_env = "CRM_DB_URI" }}
 consents = "consents.csv"            # required (may be a header only)
-# holdings = "holdings.csv"          # default: none; needed for existing-customer marketing (R4)
+# holdings = "holdings.csv"          # default: none; needed by product_group
 # contact_history = "contact_history.csv"   # default: none; required by [[pressure]]
 
 # Suppression lists: zero or more. Defaults by kind: internal on every channel, no age limit;
@@ -65,7 +68,7 @@ kind = "telemarketing"
 path = "telemarketing.csv"
 list_date = {list_date}
 
-# Contact-pressure caps (R12): zero or more; each needs [inputs].contact_history.
+# Contact-pressure caps (contact_pressure): zero or more; each needs [inputs].contact_history.
 # [[pressure]]
 # name = "marketing-monthly"         # required, unique
 # max_contacts = 4                   # required, 1 or more
@@ -74,7 +77,8 @@ list_date = {list_date}
 # purposes = ["marketing"]           # default: ["marketing"]; any of marketing, service, survey
 # same_campaign = false              # true: count only earlier contacts of this campaign
 
-# One channel per person (R14): the first of these channels the customer can be sent on.
+# One channel per person (channel_arbitration): the first of these channels the customer can be
+# sent on.
 # [arbitration]
 # order = ["email", "sms", "post", "phone"]   # required in the table: campaign channels, no repeats
 

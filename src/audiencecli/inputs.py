@@ -173,6 +173,7 @@ def check_inputs(config: Config, *, allow_stale: bool = False, progress: Progres
         inputs = Inputs(customers=read.customers, consents=read.consents, holdings=held, lists=found_lists,
                         stale_lists=tuple(stale), skipped_lists=config.skipped_lists(), holders=holders,
                         history=sent)
+        inputs.warnings.extend(future_list_warnings(config, found_lists))
         if sent is not None and (warning := sent.after_now_warning()):
             inputs.warnings.append(warning)
     return InputCheck(inputs=inputs, data_problems=problems, list_problems=list_problems,
@@ -221,6 +222,14 @@ def read_lists(config: Config, allow_stale: bool, problems: ProblemLog, list_pro
                             f"max_age_days {spec.max_age_days}; refresh it or run with --allow-stale",
                 ))
     return lists, stale
+
+
+def future_list_warnings(config: Config, lists: dict[str, Loaded]) -> list[str]:
+    """A list dated after as_of is not stale (section 5) and is applied; but a date in the future
+    of the campaign is more likely a typing error or the wrong file than a plan, so it is said."""
+    return [f"list {shown(spec.name)}: list_date {spec.list_date} is after as_of {config.as_of_date}; applied as it is"
+            for spec in config.applying_lists()
+            if spec.name in lists and spec.list_date is not None and spec.list_date > config.as_of_date]
 
 
 def _unopenable(spec: SuppressionList) -> Problem | None:

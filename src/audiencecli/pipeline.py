@@ -143,10 +143,21 @@ def summarize(config: Config, inputs: Inputs, decided: dict[str, ChannelDecision
         "orphan_consent_ids": {"count": orphans.len(), "examples": orphans.head(20).to_list()},
         "orphan_history_ids": {"count": history_orphans.len(), "examples": history_orphans.head(20).to_list()},
         "warnings": list(inputs.warnings),
+        "customers_sendable": customers_sendable(decided),
         "channels": channels,
         "stale_lists": [s.name for s in inputs.stale_lists],
         "skipped_lists": [s.name for s in inputs.skipped_lists],
     }
+
+
+def customers_sendable(decided: dict[str, ChannelDecisions]) -> int:
+    """How many customers are sendable on at least one channel: every channel's sendable customers
+    marked in one mask over the customers (their numbers, `cix`, are places in it)."""
+    customers = max((d.sendable.height + d.excluded.height for d in decided.values()), default=0)
+    reached = pl.repeat(False, customers, dtype=pl.Boolean, eager=True)
+    for decisions in decided.values():
+        reached = reached.scatter(decisions.sendable.get_column("cix"), True)
+    return int(reached.sum())
 
 
 def _ordered_counts(values: pl.Series, order: tuple[str, ...]) -> dict[str, int]:

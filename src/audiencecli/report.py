@@ -12,6 +12,7 @@ import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Group
 from rich.markup import escape
@@ -19,17 +20,25 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
+from .config import CHANNELS
+from .datetimes import readable_time
 from .errors import Problem, UsageError
 from .files import write_private_file
-from .rules import LEGAL_BASES, REASON_CODES, RULES
+from .rules import LEGAL_BASES, LIST_KIND_CODES, REASON_CODES, RULES
 
 SUMMARY_KEYS = ("campaign", "purpose", "as_of", "channels")
 COUNT_KEYS = ("candidates", "sendable", "excluded")
 BREAKDOWN_KEYS = ("excluded_by_reason", "sendable_by_legal_basis")
 RULE_OF = {rule.code: rule for rule in RULES}
 
-# Waterfall colours: where everyone starts, what each rule removes, who is left.
-CANDIDATES_FILL, EXCLUDED_FILL, SENDABLE_FILL = "#334155", "#d64545", "#15803d"
+# Waterfall colours: where everyone starts; who must not be contacted (red); whom the campaign's
+# own settings leave out (a calm blue: a choice, not a "no"); who is left.
+CANDIDATES_FILL, EXCLUDED_FILL, CHOICE_FILL, SENDABLE_FILL = "#334155", "#d64545", "#7f9cc7", "#15803d"
+BAR_FILL = {"candidates": CANDIDATES_FILL, "excluded": EXCLUDED_FILL, "choice": CHOICE_FILL, "sendable": SENDABLE_FILL}
+# The exclusions that are the campaign's own choices: whom it targets, its control group, one
+# channel per person, one message per contact point. Every other reason is the customer's no, a
+# prohibition, the law, or contact data that cannot be used.
+CAMPAIGN_CHOICES = frozenset({"segment_not_targeted", "control_group", "channel_arbitration", "duplicate_contact"})
 BASIS_FILL = {
     "legal_obligation": "#9d174d",
     "contract": "#475569",
@@ -119,15 +128,83 @@ def _manifest_problem(manifest) -> tuple[str, str] | None:
     return None
 
 
+# --- where each file of a run goes ---------------------------------------------------------
+
+# In a marketer's words, by the file's name without its extension (CSV or Parquet alike).
+DESTINATIONS = {
+    "email": "the e-mail sending system",
+    "sms": "the SMS gateway",
+    "phone": "the call centre",
+    "post": "the print house / letter shop",
+    "exclusions": "who was left out and why: the proof; keep it",
+    "summary": "the counts (audience report shows them)",
+    "manifest": "what was read and written, with hashes: the audit trail; keep it",
+}
+SOCIAL_DESTINATION = "hashed e-mails and phones for custom audiences"
+PLATFORM_NAMES = {"meta": "Meta", "google": "Google", "linkedin": "LinkedIn", "tiktok": "TikTok",
+                  "snapchat": "Snapchat"}
+
+
+@dataclass(frozen=True)
+class RunFileFacts:
+    """A file of a run directory: its name, its rows (None for JSON) and where it goes."""
+
+    file: str
+    rows: int | None
+    goes_to: str
+    sha256: str = ""
+
+
+def run_files(run: Run) -> list[RunFileFacts]:
+    """Every file the run wrote (the manifest's outputs, then the manifest), with where it goes."""
+    outputs = [item for item in run.manifest.get("outputs") or [] if isinstance(item, dict)]
+    names = [_text(item.get("file")) for item in outputs]
+    with_platforms = any(name.startswith("audience-") for name in names)
+    facts = [RunFileFacts(name, item.get("rows") if _is_count(item.get("rows")) else None,
+                          _destination(name, with_platforms), _text(item.get("sha256")))
+             for name, item in zip(names, outputs)]
+    return facts + [RunFileFacts("manifest.json", None, DESTINATIONS["manifest"])]
+
+
+def _destination(name: str, with_platforms: bool) -> str:
+    stem = name.split(".", 1)[0]
+    if stem == "social":
+        return SOCIAL_DESTINATION + ("; upload the audience-<platform> files below" if with_platforms
+                                     else " (for each platform's own upload file, set [output].audiences)")
+    if stem.startswith("audience-"):
+        platform = stem.removeprefix("audience-")
+        if platform.endswith("-remove"):
+            platform = platform.removesuffix("-remove")
+            return f"remove these members from the custom audience on {PLATFORM_NAMES.get(platform, platform)}"
+        return f"upload to {PLATFORM_NAMES.get(platform, platform)} as the custom audience"
+    return DESTINATIONS.get(stem, "")
+
+
+def run_file_lines(run: Run) -> list[str]:
+    """One line per file: its name, its rows and where it goes (aligned, for a terminal or a log)."""
+    files = run_files(run)
+    name_width = max(len(f.file) for f in files)
+    counts = [_rows(f.rows) if f.rows is not None else "" for f in files]
+    rows_width = max(len(count) for count in counts)
+    return [f"  {f.file:<{name_width}}  {count:>{rows_width}}  → {f.goes_to}" for f, count in zip(files, counts)]
+
+
+def _rows(count: int) -> str:
+    return f"{_count_text(count)} row" + ("" if count == 1 else "s")
+
+
 # --- terminal ------------------------------------------------------------------------------
 
-def summary_table(summary: dict) -> Table:
-    """One table: a column per channel; candidates, sendable, each exclusion reason, each basis."""
+def summary_table(summary: dict) -> Group:
+    """A title line and one table: a column per channel; candidates, sendable, each exclusion
+    reason, each basis. The title stands above the table rather than in it, so that it may be as
+    wide as the terminal, not only as wide as the table."""
     channels = summary["channels"]
-    title = escape(f"{summary['campaign']} · {summary['purpose']} · as of {summary['as_of']}")
+    title = Text(f"{summary['campaign']} · {summary['purpose']} · as of {readable_time(_text(summary['as_of']))}",
+                 style="italic")
     if summary.get("stale"):
-        title += " · STALE"
-    table = Table(title=title, title_justify="left")
+        title.append(" · STALE", style="bold red")
+    table = Table()
     table.add_column("")
     for channel in channels:
         table.add_column(escape(channel), justify="right")
@@ -140,12 +217,30 @@ def summary_table(summary: dict) -> Table:
     table.add_row("excluded", *[str(c["excluded"]) for c in channels.values()])
     for reason in reasons:
         table.add_row(f"  {escape(reason)}", *[str(c["excluded_by_reason"].get(reason, "")) for c in channels.values()])
-    return table
+    parts = [title, table]
+    if (reach := _reach_text(summary, _count_text)) is not None:
+        parts.append(Text(reach))
+    return Group(*parts)
+
+
+def _reach_text(summary: dict, number: Callable[[int], str]) -> str | None:
+    """How many customers can be reached on at least one channel (None for a run that did not count it)."""
+    reached = summary.get("customers_sendable")
+    customers = max((c["candidates"] for c in summary["channels"].values()), default=0)
+    if not _is_count(reached):
+        return None
+    return (f"{number(reached)} of {number(customers)} customers ({_percent(reached, customers)}) can be reached "
+            "on at least one channel")
+
+
+def _count_text(count: int) -> str:
+    return f"{count:,}"
 
 
 def report_tables(run: Run) -> Group:
-    """The terminal report: the run's facts, the counts per channel, its inputs and its warnings."""
-    parts = [_facts_table(run), Text(""), summary_table(run.summary), Text(""), _inputs_table(run.manifest)]
+    """The terminal report: the run's facts, the counts per channel, its inputs, its files and its warnings."""
+    parts = [_facts_table(run), Text(""), summary_table(run.summary), Text(""), _inputs_table(run.manifest),
+             Text(""), _files_table(run)]
     parts += [Text(f"warning: {warning}", style="yellow") for warning in _warnings(run.summary)]
     return Group(*parts)
 
@@ -173,6 +268,16 @@ def _inputs_table(manifest: dict) -> Table:
         table.add_row(*(Text(cell) for cell in (
             _text(item.get("role")), _text(item.get("rows")), _text(item.get("list_date")),
             _text(item.get("sha256"))[:12], _text(item.get("path") or item.get("query")))))
+    return table
+
+
+def _files_table(run: Run) -> Table:
+    table = Table(title="Files (manifest.json)", title_justify="left")
+    table.add_column("file", no_wrap=True)
+    table.add_column("rows", justify="right", no_wrap=True)
+    table.add_column("where it goes", overflow="fold")
+    for f in run_files(run):
+        table.add_row(Text(f.file), Text(_text(f.rows)), Text(f.goes_to))
     return table
 
 
@@ -209,7 +314,7 @@ def _facts(run: Run) -> list[tuple[str, str]]:
     return [
         ("campaign", _text(summary["campaign"])),
         ("purpose", _text(summary["purpose"])),
-        ("as of", _text(summary["as_of"])),
+        ("as of", _with_exact(_text(summary["as_of"]))),
         ("stale", ("yes: " if summary.get("stale") else "no: ") + _stale_text(run)),
         ("lists not applying", ", ".join(map(_text, summary.get("skipped_lists") or [])) or "none"),
         ("orphan consent ids", _text(orphans.get("count", 0) if isinstance(orphans, dict) else "")),
@@ -218,9 +323,15 @@ def _facts(run: Run) -> list[tuple[str, str]]:
         ("run directory", str(run.dir)),
         ("command", shlex.join(map(_text, manifest.get("command") or []))),
         ("tool", f"{_text(manifest.get('tool', 'audiencecli'))} {_text(manifest.get('version'))}".strip()),
-        ("started", _text(manifest.get("started_at"))),
-        ("finished", _text(manifest.get("finished_at"))),
+        ("started", readable_time(_text(manifest.get("started_at")))),
+        ("finished", readable_time(_text(manifest.get("finished_at")))),
     ]
+
+
+def _with_exact(time: str) -> str:
+    """The readable time, and the exact value as the run's files hold it when they differ."""
+    readable = readable_time(time)
+    return readable if readable == time else f"{readable} · {time}"
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -253,6 +364,8 @@ def html_page(run: Run) -> str:
     stale = bool(summary.get("stale"))
     banner = ("STALE RUN: " if stale else "Not stale: ") + _stale_text(run)
     sections = "\n".join(_channel_section(name, counts) for name, counts in channels.items())
+    reach = _reach_text(summary, _n)
+    reach = f'<p id="reach" class="reach">{_e(reach)}</p>\n' if reach else ""
     overview = "\n".join(
         f'<tr><th scope="row"><a href="#channel-{_e(name)}">{_e(name)}</a></th>'
         f'<td>{_n(c["candidates"])}</td><td>{_n(c["excluded"])}</td>'
@@ -269,13 +382,13 @@ def html_page(run: Run) -> str:
 <body>
 <header>
 <h1>Audience report: {_e(summary["campaign"])}</h1>
-<p class="lead">purpose <strong>{_e(summary["purpose"])}</strong> · as of <strong>{_e(summary["as_of"])}</strong></p>
+<p class="lead">purpose <strong>{_e(summary["purpose"])}</strong> · as of <strong>{_e(readable_time(_text(summary["as_of"])))}</strong></p>
 <p id="stale" class="stale {"stale-yes" if stale else "stale-no"}" data-stale="{"true" if stale else "false"}">{_e(banner)}</p>
 </header>
 <main>
 <section id="overview">
 <h2>Channels</h2>
-<table class="numbers">
+{reach}<table class="numbers">
 <thead><tr><th scope="col">channel</th><th scope="col">candidates</th><th scope="col">excluded</th>
 <th scope="col">sendable</th><th scope="col">share sendable</th></tr></thead>
 <tbody>
@@ -283,6 +396,8 @@ def html_page(run: Run) -> str:
 </tbody>
 </table>
 </section>
+{_files_section(run)}
+{_settings_section(run)}
 {sections}
 {_facts_section(run)}
 </main>
@@ -301,6 +416,7 @@ def _channel_section(name: str, counts: dict) -> str:
 <figure>
 <figcaption>From candidates to sendable: each exclusion reason in rule order (the first rule a customer fails)</figcaption>
 {_waterfall_svg(name, counts)}
+{WATERFALL_LEGEND}
 </figure>
 <figure>
 <figcaption>Legal basis of the {_n(counts["sendable"])} sendable</figcaption>
@@ -314,23 +430,24 @@ def _waterfall_svg(channel: str, counts: dict) -> str:
     """Horizontal waterfall: candidates, one floating bar per reason (rules order), sendable."""
     candidates, sendable = counts["candidates"], counts["sendable"]
     scale = BAR_W / max(candidates, sendable, 1)
-    rows = [("candidates", "", candidates, 0, candidates, CANDIDATES_FILL, f"{_n(candidates)} candidates: "
+    rows = [("candidates", "", candidates, 0, candidates, "candidates", f"{_n(candidates)} candidates: "
              "every customer of the customers file")]
     remaining = candidates
     for reason, count in counts["excluded_by_reason"].items():
         rule = RULE_OF.get(reason)
         start = max(remaining - count, 0)
-        rows.append((reason, rule.number if rule else "", count, start, remaining, EXCLUDED_FILL,
+        style = "choice" if reason in CAMPAIGN_CHOICES else "excluded"
+        rows.append((reason, rule.number if rule else "", count, start, remaining, style,
                      f"{_n(count)} excluded by {reason}" + (f": {rule.text}" if rule else "")))
         remaining = start
-    rows.append(("sendable", "", sendable, 0, sendable, SENDABLE_FILL,
+    rows.append(("sendable", "", sendable, 0, sendable, "sendable",
                  f"{_n(sendable)} sendable ({_percent(sendable, candidates)} of the candidates)"))
     height = 2 * PAD + ROW_H * len(rows)
     parts = [f'<svg class="chart waterfall" data-channel="{_e(channel)}" viewBox="0 0 {CHART_W} {height}" '
              f'width="{CHART_W}" height="{height}" role="img" '
              f'aria-label="{_e(f"Waterfall for {channel}: {candidates} candidates, {sendable} sendable")}">',
              f'<line class="axis" x1="{LABEL_W}" y1="{PAD / 2}" x2="{LABEL_W}" y2="{height - PAD / 2}"/>']
-    for index, (label, number, value, start, end, fill, tip) in enumerate(rows):
+    for index, (label, number, value, start, end, style, tip) in enumerate(rows):
         top = PAD + index * ROW_H + (ROW_H - BAR_H) / 2
         x = LABEL_W + start * scale
         width = (end - start) * scale
@@ -343,9 +460,9 @@ def _waterfall_svg(channel: str, counts: dict) -> str:
         parts.append(
             f'<text class="label label-{kind}" x="{LABEL_W - 10}" y="{baseline:.1f}" text-anchor="end">'
             f'{number_span}{_e(label)}</text>'
-            f'<rect class="bar bar-{kind}" data-label="{_e(label)}" data-value="{value}" x="{x:.2f}" '
-            f'y="{top:.1f}" width="{width:.2f}" height="{BAR_H}" rx="2" fill="{fill}"><title>{_e(tip)}</title></rect>'
-            f'<text class="value value-{kind}" x="{LABEL_W + end * scale + 6:.2f}" y="{baseline:.1f}">{shown}</text>')
+            f'<rect class="bar bar-{style}" data-label="{_e(label)}" data-value="{value}" x="{x:.2f}" '
+            f'y="{top:.1f}" width="{width:.2f}" height="{BAR_H}" rx="2" fill="{BAR_FILL[style]}"><title>{_e(tip)}</title></rect>'
+            f'<text class="value value-{style}" x="{LABEL_W + end * scale + 6:.2f}" y="{baseline:.1f}">{shown}</text>')
         if index < len(rows) - 1:
             level = start if kind == "excluded" else end
             parts.append(f'<line class="connector" x1="{LABEL_W + level * scale:.2f}" y1="{top + BAR_H:.1f}" '
@@ -392,6 +509,123 @@ def _basis_legend(counts: dict) -> str:
         f'{_e(basis)} <strong>{_n(count)}</strong> ({_percent(count, sendable)})</li>'
         for basis, count in counts["sendable_by_legal_basis"].items())
     return f'<ul class="legend">{items}</ul>' if items else ""
+
+
+WATERFALL_LEGEND = (
+    '<ul class="legend waterfall-legend">'
+    f'<li><span class="swatch" style="background:{EXCLUDED_FILL}"></span>must not be contacted (a no, a '
+    "prohibition, the law, unusable contact data, too many contacts)</li>"
+    f'<li><span class="swatch" style="background:{CHOICE_FILL}"></span>left out by the campaign\'s own '
+    "choice (segments, control group, one channel per person, duplicates)</li></ul>")
+
+
+def _settings_section(run: Run) -> str:
+    """The settings of the run's config behind the exclusions, each beside the reason code it drives."""
+    rows = _settings(run.manifest.get("config"))
+    if not rows:
+        return ""
+    body = "\n".join(
+        f'<tr><th scope="row">{_e(label)}</th><td>{_e(value)}</td><td class="nowrap">{_reason_chip(code)}</td></tr>'
+        for label, value, code in rows)
+    return f"""<section id="settings">
+<h2>Settings behind the exclusions</h2>
+<p class="note">From the campaign config as the build used it (manifest.json).</p>
+<table class="settings">
+<thead><tr><th scope="col">setting</th><th scope="col">value</th><th scope="col">reason code</th></tr></thead>
+<tbody>
+{body}
+</tbody>
+</table>
+</section>"""
+
+
+def _reason_chip(code: str) -> str:
+    """A reason code with the colour its bars have."""
+    if not code:
+        return ""
+    fill = CHOICE_FILL if code in CAMPAIGN_CHOICES else EXCLUDED_FILL
+    return f'<span class="swatch" style="background:{fill}"></span><code>{_e(code)}</code>'
+
+
+def _settings(config) -> list[tuple[str, str, str]]:
+    """(setting, its value in words, the reason code it drives) of a resolved config."""
+    if not isinstance(config, dict) or not isinstance(config.get("campaign"), dict):
+        return []
+    campaign = config["campaign"]
+
+    def words(values) -> str:
+        return ", ".join(map(_text, values or [])) or "none"
+
+    rows = [("segments", words(campaign.get("segments")), "segment_not_targeted"),
+            ("minimum age", "off" if campaign.get("minimum_age") == 0 else f"{_text(campaign.get('minimum_age'))} years",
+             "under_age")]
+    if campaign.get("product_group"):
+        letters = campaign.get("purpose") in ("contract", "legal")
+        rows.append(("product group", f"{_text(campaign['product_group'])}: " + (
+            "only its active holders are written to" if letters else "its active holders count as existing customers"),
+            "no_active_contract" if letters else "no_consent"))
+    if campaign.get("business_roles"):
+        rows.append(("business roles", f"{words(campaign['business_roles'])}: work-related offers to these roles",
+                     "no_consent"))
+    lists = [item for item in config.get("suppressions") or [] if isinstance(item, dict)]
+    rows += [(f"list {_text(item.get('name'))}", _list_words(item), LIST_KIND_CODES.get(item.get("kind"), ""))
+             for item in lists] or [("suppression lists", "none", "")]
+    caps = [cap for cap in config.get("pressure") or [] if isinstance(cap, dict)]
+    rows += [(f"cap {_text(cap.get('name'))}", _cap_words(cap, campaign.get("purpose")), "contact_pressure")
+             for cap in caps] \
+        or [("contact-pressure caps", "none", "contact_pressure")]
+    holdout = campaign.get("holdout_percent") or 0
+    rows.append(("control group", "none (holdout_percent 0)" if not holdout else f"{holdout:g} % held out"
+                 if isinstance(holdout, (int, float)) else _text(holdout), "control_group"))
+    arbitration = config.get("arbitration")
+    order = arbitration.get("order") if isinstance(arbitration, dict) else None
+    rows.append(("one channel per person", " → ".join(map(_text, order)) + " (the first one sendable)" if order
+                 else "no: every sendable channel", "channel_arbitration"))
+    rows.append(("duplicates", "one message per e-mail, phone and postal address" if campaign.get("dedupe")
+                 else "kept (dedupe off)", "duplicate_contact"))
+    return rows
+
+
+def _list_words(item: dict) -> str:
+    text = f"{_text(item.get('kind'))} list on {', '.join(map(_text, item.get('channels') or []))}"
+    if item.get("list_date"):
+        text += f", dated {_text(item['list_date'])}"
+    if item.get("max_age_days") is not None:
+        text += f", at most {_text(item['max_age_days'])} days old"
+    if item.get("applies") is False:
+        text += "; does not apply to this campaign"
+    return text
+
+
+def _cap_words(cap: dict, purpose) -> str:
+    channels, purposes = cap.get("channels") or [], cap.get("purposes") or []
+    most = cap.get("max_contacts")
+    text = (f"at most {_text(most)} {' or '.join(map(_text, purposes))} contact{'' if most == 1 else 's'} "
+            f"in {_text(cap.get('window_days'))} days")
+    text += " on any channel" if len(channels) == len(CHANNELS) else f" by {', '.join(map(_text, channels))}"
+    if cap.get("same_campaign"):
+        text += ", of this campaign"
+    if purpose not in purposes:
+        text += f"; does not apply to a {_text(purpose)} campaign"
+    return text
+
+
+def _files_section(run: Run) -> str:
+    rows = "\n".join(
+        f'<tr><td class="nowrap"><code>{_e(f.file)}</code></td><td class="num">{_e(_n(f.rows) if f.rows is not None else "")}</td>'
+        f'<td>{_e(f.goes_to)}</td><td class="hash"><code>{_e(f.sha256)}</code></td></tr>'
+        for f in run_files(run))
+    return f"""<section id="files">
+<h2>Files of the run</h2>
+<p class="note">In the run directory <code>{_e(run.dir)}</code>: where each file goes.</p>
+<table class="files">
+<thead><tr><th scope="col">file</th><th scope="col" class="num">rows</th><th scope="col">where it goes</th>
+<th scope="col">sha256</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</section>"""
 
 
 def _facts_section(run: Run) -> str:
@@ -441,6 +675,7 @@ svg.chart { display: block; width: 100%; max-width: 880px; height: auto; }
 svg text { font: 13px system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif; fill: var(--ink); }
 svg .rule { fill: var(--muted); font-size: 11px; }
 svg .value-excluded { fill: #b42318; }
+svg .value-choice { fill: #3b5b8c; }
 svg .value-sendable, svg .label-sendable, svg .label-candidates { font-weight: 700; }
 svg .value-sendable { fill: #15803d; }
 svg .axis { stroke: #9ca3af; stroke-width: 1; }
@@ -450,6 +685,10 @@ svg .segment-label { fill: #fff; font-weight: 600; }
 svg .empty { fill: #f3f4f6; stroke: #d1d5db; stroke-dasharray: 4 3; }
 svg .empty-text { fill: var(--muted); }
 .kpis { margin: 0; }
+.reach { margin: 0 0 10px; font-size: 17px; }
+.note { margin: 0 0 8px; color: var(--muted); font-size: 13px; }
+table.settings th[scope="row"] { font-weight: 600; white-space: nowrap; }
+.waterfall-legend { font-size: 13px; color: var(--muted); }
 .legend { list-style: none; padding: 0; margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 6px 18px; font-size: 14px; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }

@@ -723,6 +723,8 @@ list_date = {list_date}
 [output]
 dir = "out"
 format = "{fmt}"
+# the social channel's customers also as upload files for these platforms' custom audiences
+audiences = ["meta", "google"]
 """
 
 

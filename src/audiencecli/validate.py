@@ -87,14 +87,13 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     if orphans is not None and orphans.len():
         result.warnings.append(f"{history.label}: {orphans.len()} contact history customer_id(s) not in the "
                                f"customers file, e.g. {', '.join(orphans.head(5).to_list())}")
-    if inputs.history is not None and (warning := inputs.history.after_now_warning()):
-        result.warnings.append(warning)
+    result.warnings.extend(inputs.warnings)  # those build gives while reading: lists dated after as_of, ...
     moment = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     future = inputs.consents.frame.filter(pl.col("recorded_at") > pl.lit(moment).dt.cast_time_unit("us"))
     if future.height:
         lines = ", ".join(str(n) for n in future.get_column("_line").head(5).to_list())
         result.warnings.append(f"{inputs.consents.label}: {future.height} consent event(s) dated in the future "
-                               f"(lines {lines}{', …' if future.height > 5 else ''})")
+                               f"(line{'s' if future.height > 1 else ''} {lines}{', …' if future.height > 5 else ''})")
     for stale in inputs.stale_lists if allow_stale else ():
         result.warnings.append(f"list {shown(stale.name)} is stale (list_date {stale.list_date}, "
                                f"{stale.age_days(config.as_of_date)} days old); allowed by --allow-stale")

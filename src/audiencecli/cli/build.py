@@ -14,7 +14,7 @@ from ..config import load_config
 from ..errors import shown
 from ..outputs import write_run
 from ..pipeline import build as run_build
-from ..report import summary_table
+from ..report import read_run, run_file_lines, summary_table
 from ._app import app, err, reported_errors, steps
 
 
@@ -58,3 +58,6 @@ def build(
         Console(highlight=False).print(summary_table(summary))
     if not quiet:
         err.print(f"wrote {target}", markup=False)
+        for line in run_file_lines(read_run(target)):
+            err.print(line, markup=False)
+        err.print(f"next: audience report {target} --html {target}.html", markup=False)

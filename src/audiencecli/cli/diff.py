@@ -14,15 +14,18 @@ from ._app import app, err, reported_errors
 
 @app.command()
 def diff(
-    run_a: Annotated[Path, typer.Argument(help="The earlier run directory (before).")],
-    run_b: Annotated[Path, typer.Argument(help="The later run directory (after).")],
+    run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="The earlier run directory (before).")],
+    run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="The later run directory (after).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the structured result as JSON on stdout "
                                           "instead of the lines and the table.")] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the per-customer changes as CSV "
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write the per-customer changes as CSV "
                                                 "(owner-only: it holds customer ids).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Per channel: who entered, who left, and the reason each one left or was excluded before."""
+    """Who entered and who left each channel between two runs, and why.
+
+    Per channel: who entered, who left, and the reason each one left or was excluded before.
+    """
     with reported_errors(debug):
         compared = diff_runs(run_a, run_b)
         if out is not None:

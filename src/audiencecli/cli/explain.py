@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from ..config import load_config
+from ..datetimes import readable_time
 from ..explain import FAIL, NOT_APPLICABLE, NOT_REACHED, PASS, Explanation, explain
 from ..focus import focused_inputs
 from ._app import app, reported_errors, steps
@@ -20,15 +21,17 @@ MARKS = {PASS: "[green]✓[/green]", FAIL: "[red]✗[/red]", NOT_APPLICABLE: "[d
 @app.command("explain")
 def explain_command(
     config: Annotated[Path, typer.Argument(help="The campaign config (TOML).")],
-    customer_ids: Annotated[list[str], typer.Argument(help="The customer(s) to explain.", metavar="CUSTOMER_ID...")],
+    customer_ids: Annotated[list[str], typer.Argument(help="The customer(s) to explain: one or more ids.",
+                                                      metavar="CUSTOMER_ID")],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="DATE or DATETIME; overrides [campaign].as_of.")] = None,
     allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Use stale lists as they are.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Show, per channel, every rule with pass/fail, the evidence it used, the outcome and the legal basis.
+    """Show why customers are, or are not, on each channel's list.
 
+    Per channel: every rule with pass/fail, the evidence it used, the outcome and the legal basis.
     Only the rows the customers' decisions depend on are read (their own, the list rows that can
     match their keys, and those of the customers who share a contact point with them)."""
     ids = list(dict.fromkeys(customer_ids))  # each once, in the order given
@@ -49,8 +52,8 @@ def explain_command(
 
 
 def explanation_tree(explanation: Explanation) -> Tree:
-    tree = Tree(f"[bold]{explanation.customer_id}[/bold] · {explanation.campaign} · {explanation.purpose} "
-                f"· as of {explanation.as_of}")
+    tree = Tree(f"[bold]{_escape(explanation.customer_id)}[/bold] · {_escape(explanation.campaign)} · "
+                f"{explanation.purpose} · as of {readable_time(str(explanation.as_of))}")
     for channel in explanation.channels:
         if channel.outcome == "sendable":
             label = f"[bold]{channel.channel}[/bold]: [green]sendable[/green] ({channel.legal_basis})"

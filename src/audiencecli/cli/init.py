@@ -16,8 +16,9 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing campaign.toml.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Write DIR/campaign.toml: every config key, the optional ones commented out with their default.
+    """Write a commented campaign.toml to start a campaign from.
 
+    DIR/campaign.toml holds every config key, the optional ones commented out with their default.
     Its file names and dates are those of `audience sample`, so `audience sample DIR` followed by
     `audience init DIR --force` gives a campaign that builds as it is.
     """

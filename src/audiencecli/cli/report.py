@@ -21,7 +21,11 @@ def report(
                                           "tables (the same as `audience build --json`).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Show a finished run: counts per channel, exclusion reasons, legal bases, inputs and warnings."""
+    """Show a finished run: its counts, reasons, inputs and files.
+
+    Per channel: the counts, each exclusion reason and each legal basis; then the run's inputs,
+    files and warnings. --html writes the same as one self-contained HTML page.
+    """
     with reported_errors(debug, nothing_written=html is not None):
         run = read_run(run_dir)
         if html is not None:

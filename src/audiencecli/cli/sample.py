@@ -21,10 +21,11 @@ def sample(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display and no summary.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Write a realistic synthetic data set and a marketing campaign config into DIR.
+    """Write a synthetic data set and a campaign to try the tool on.
 
-    Customers, consents, holdings, internal, robinson and telemarketing lists, and campaign.toml,
-    which `audience build` runs as it is.
+    A realistic synthetic data set and a marketing campaign config, written into DIR: customers,
+    consents, holdings, contact history, internal, robinson and telemarketing lists, and
+    campaign.toml, which `audience build` runs as it is.
     """
     # files are appended chunk by chunk, so an interrupted run may leave some behind
     with reported_errors(debug, nothing_written=False), steps(not quiet) as step:

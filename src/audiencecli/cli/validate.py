@@ -24,9 +24,11 @@ def validate_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
-    """Check the config, every input and every applying list; report every problem and warning.
+    """Check the config and every input as build would; write nothing.
 
-    Exits with the code build would: 0 when it would build, 2 config, 3 data, 4 lists.
+    Reads the config, every input and every suppression list that applies, and reports every
+    problem and warning at once. Exits with the code build would: 0 when it would build, 2 config,
+    3 data, 4 a missing or stale list.
     """
     with reported_errors(debug, nothing_written=False):
         cfg = load_config(config, as_of=as_of)
