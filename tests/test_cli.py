@@ -47,7 +47,8 @@ def stale_list(campaign: Campaign) -> Campaign:
 
 
 def entries(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
+    """What a folder holds, but for the lock file a build leaves beside its run (section 8)."""
+    return sorted(p.name for p in folder.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock")))
 
 
 # --- help ----------------------------------------------------------------------------------

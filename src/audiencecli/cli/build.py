@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from ..config import load_config
-from ..outputs import write_run
+from ..outputs import run_lock, write_run
 from ..pipeline import build as run_build
 from ..report import summary_table
 from ._app import app, err, reported_errors, steps
@@ -39,7 +39,7 @@ def build(
         for skipped in () if quiet else cfg.skipped_lists():
             err.print(f"note: list {skipped.name} does not apply to this campaign (its channels and purposes "
                       "do not meet the campaign's); not read", markup=False)
-        with steps(not quiet) as step:
+        with run_lock(cfg.output_dir), steps(not quiet) as step:
             result = run_build(cfg, allow_stale=allow_stale, progress=step)
             step("writing the run directory")
             target = write_run(result, command=["audience", *sys.argv[1:]], started_at=started_at)
