@@ -47,8 +47,7 @@ def stale_list(campaign: Campaign) -> Campaign:
 
 
 def entries(folder: Path) -> list[str]:
-    """What a folder holds, but for the lock file a build leaves beside its run (section 8)."""
-    return sorted(p.name for p in folder.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock")))
+    return sorted(p.name for p in folder.iterdir())
 
 
 # --- help ----------------------------------------------------------------------------------

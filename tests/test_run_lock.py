@@ -1,6 +1,7 @@
 """Two builds into one run directory (contract section 8): the second exits 5 at once, naming the
 directory and the first one's process id; the lock is the operating system's, so it is gone the
-moment its holder is, however it ended (here: SIGKILL); the config is read before it is taken."""
+moment its holder is, however it ended (here: SIGKILL: the file it leaves locks nothing); the
+config is read before it is taken."""
 from __future__ import annotations
 
 import os
@@ -85,6 +86,7 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path, holder):
 
     assert result.returncode == 0, result.stderr
     assert (target / "manifest.json").is_file()
+    assert not (tmp_path / ".run.lock").exists()  # the file the killed one left was taken over, then removed
 
 
 def test_a_build_into_another_directory_is_not_locked(tmp_path, holder):
@@ -102,5 +104,31 @@ def test_a_python_caller_holds_the_lock_with_a_context_manager(tmp_path):
         with pytest.raises(OutputError, match=f"another build \\(process {os.getpid()}\\)"):
             with run_lock(target):
                 pass
+    assert not (tmp_path / "out").exists()  # the lock file and the folder made for it are gone
     with run_lock(target):  # released at the end of the block
         pass
+
+
+def test_a_lock_file_its_holder_removes_as_it_lets_go_is_taken_again(tmp_path, monkeypatch):
+    # The moment between opening the file and locking it: the holder finishing meanwhile removes
+    # the file, so the lock taken is on a file no longer at the path; it must not count.
+    from audiencecli import outputs
+
+    target = tmp_path / "run"
+    flock = outputs.fcntl.flock
+    calls = []
+
+    def holder_lets_go_first(fd, operation):
+        if not calls:
+            os.unlink(tmp_path / ".run.lock")
+        calls.append(fd)
+        return flock(fd, operation)
+
+    monkeypatch.setattr(outputs.fcntl, "flock", holder_lets_go_first)
+    with run_lock(target) as lock_file:
+        assert len(calls) == 2
+        assert lock_file.read_text() == f"{os.getpid()}\n"
+        monkeypatch.setattr(outputs.fcntl, "flock", flock)
+        with pytest.raises(OutputError):  # the lock held is the one at the path
+            with run_lock(target):
+                pass

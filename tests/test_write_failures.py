@@ -326,13 +326,13 @@ def test_build_into_a_folder_without_write_permission_exits_5_and_keeps_the_prev
     result = audience("build", config, "--out", target, "--quiet")
 
     assert result.returncode == 5
-    assert one_line(result.stderr) == (f"{read_only}: cannot be written: Permission denied; nothing was written; "
-                                       f"the previous run in {target} is untouched")
+    assert one_line(result.stderr) == (f"{read_only / '.run.lock'}: cannot be written: Permission denied; "
+                                       "nothing was written")
     assert files(target) == previous
-    assert entries(read_only) == before
+    assert entries(read_only) == before == ["run"]
 
 
-def test_a_build_that_cannot_create_its_lock_file_exits_5_before_reading(tmp_path, read_only):
+def test_a_build_without_write_permission_stops_before_reading_its_inputs(tmp_path, read_only):
     campaign = small_campaign(tmp_path)
     campaign.customers.append(customer("C1"))  # a duplicate id: exit 3 if the inputs were read
     config = campaign.write()
@@ -341,6 +341,25 @@ def test_a_build_that_cannot_create_its_lock_file_exits_5_before_reading(tmp_pat
     assert result.returncode == 5
     assert one_line(result.stderr) == (f"{read_only / '.run.lock'}: cannot be written: Permission denied; "
                                        "nothing was written")
+
+
+def test_a_build_whose_run_directory_cannot_be_replaced_exits_5(tmp_path, read_only):
+    """The lock can be taken (its file is writable) but the folder cannot take a new run."""
+    config = small_campaign(tmp_path).write()
+    target = read_only / "run"
+    assert audience("build", config, "--out", target, "--quiet").returncode == 0
+    previous = files(target)
+    lock_file = read_only / ".run.lock"
+    lock_file.touch(mode=0o600)
+    read_only.chmod(0o555)
+
+    result = audience("build", config, "--out", target, "--quiet")
+
+    assert result.returncode == 5
+    assert one_line(result.stderr) == (f"{read_only}: cannot be written: Permission denied; nothing was written; "
+                                       f"the previous run in {target} is untouched")
+    assert files(target) == previous
+    assert entries(read_only) == [".run.lock", "run"]  # it could not remove the lock file either
 
 
 @pytest.mark.parametrize("command", ["sample", "init", "report", "diff"])

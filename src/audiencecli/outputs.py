@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -50,33 +50,56 @@ def run_lock(run_dir: Path) -> Iterator[Path]:
 
     The lock is the operating system's (`flock`) on the file `.<name>.lock` beside the directory
     (its parent folder is created when missing); the file holds the holder's process id, for the
-    message. The system releases the lock however the process ends, even by SIGKILL; the file
-    stays, and a stale one locks nothing. For a Python caller:
+    message. The system releases the lock however the process ends, even by SIGKILL. The file is
+    removed when the block ends (and a parent folder this made, if it stayed empty); one left by
+    a killed process locks nothing and is taken over. For a Python caller:
 
         with run_lock(config.output_dir):
             write_run(build(config), command=[...], started_at=...)
     """
     lock_file = lock_path(run_dir)
-    with cannot_write(lock_file):
-        lock_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+    made = [folder for folder in lock_file.parents if not folder.exists()]
+    fd = _take_lock(lock_file, run_dir)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise
-            holder = _holder(fd)
-            raise OutputError([Problem(str(run_dir), f"another build ({holder}) is writing this run "
-                                       f"directory (it holds {lock_file.name}); {NOTHING_WRITTEN}, "
-                                       "try again when it has finished")]) from None
-        with cannot_write(lock_file):
-            mark = f"{os.getpid()}\n".encode()
+        mark = f"{os.getpid()}\n".encode()
+        with suppress(OSError):  # only the message of a second build needs it: a full disk is met later
             os.pwrite(fd, mark, 0)
             os.ftruncate(fd, len(mark))
         yield lock_file
     finally:
+        with suppress(OSError):
+            os.unlink(lock_file)  # while it is held: see _take_lock
         os.close(fd)  # releases the lock
+        for folder in made:  # deepest first; one that holds the run (or anything else) stays
+            with suppress(OSError):
+                folder.rmdir()
+
+
+def _take_lock(lock_file: Path, run_dir: Path) -> int:
+    """Open the lock file and lock it; its descriptor. The holder removes the file as it lets go,
+    so a lock taken on a file that is no longer the one at its path is let go and taken again."""
+    while True:
+        with cannot_write(lock_file):
+            lock_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise OutputError([Problem(str(run_dir), f"another build ({holder}) is writing this run "
+                                       f"directory (it holds {lock_file.name}); {NOTHING_WRITTEN}, "
+                                       "try again when it has finished")]) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            held, current = os.fstat(fd), os.stat(lock_file)
+            if (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
 
 
 def lock_path(run_dir: Path) -> Path:
