@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 
 from audiencecli import __version__
+from audiencecli.errors import OutputError
 from conftest import CUSTOMER_HEADER, Campaign, customer, write_csv
 
 CHANNELS = ("email", "sms", "phone", "post", "social")
@@ -689,7 +690,7 @@ def test_a_file_failing_while_others_are_written_leaves_no_temporary_folder(camp
         return written(result, channel, path, fmt)
 
     monkeypatch.setattr(outputs, "_write_channel", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="phone.csv: cannot be written: No space left on device"):
         outputs.write_run(result, command=["audience", "build"], started_at=dt.datetime.now(dt.timezone.utc))
     beside = [p.name for p in config.output_dir.parent.iterdir()]
     assert not any(name.startswith(outputs.TEMP_MARK) for name in beside), beside

@@ -204,12 +204,18 @@ def test_a_summary_of_another_shape_exits_2(run_dir, tmp_path):
     assert_usage_error(invoke("report", copy), "summary.json", "channel 'email' has no counts")
 
 
-def test_an_html_file_that_cannot_be_written_exits_2_and_leaves_nothing(run_dir, tmp_path):
+def test_an_html_file_that_cannot_be_written_exits_5_and_leaves_nothing(run_dir, tmp_path):
+    # Section 8: the output cannot be written is exit 5, the message naming the path and the cause.
     target = tmp_path / "no-such-folder" / "report.html"
-    assert_usage_error(invoke("report", run_dir, "--html", target), str(target), "cannot write")
+    result = invoke("report", run_dir, "--html", target)
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr.strip().splitlines() == [f"{target}: cannot be written: No such file or directory; "
+                                                  "nothing was written"]
     directory = tmp_path / "a-folder"
     directory.mkdir()
-    assert_usage_error(invoke("report", run_dir, "--html", directory), "cannot write")
+    result = invoke("report", run_dir, "--html", directory)
+    assert result.exit_code == 5
+    assert f"{directory}: cannot be written: Is a directory" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder"]
     assert list(directory.iterdir()) == []
 

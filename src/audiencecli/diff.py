@@ -19,7 +19,7 @@ from rich.text import Text
 from .config import CHANNELS, FORMATS
 from .datetimes import readable_time
 from .errors import InputError, Problem, UsageError
-from .files import write_private_file
+from .files import cannot_write, created_folder, write_private_file
 
 NOT_IN_RUN = "not in run"
 CHANGE_COLUMNS = ["customer_id", "channel", "change", "reason_before", "reason_after",
@@ -115,16 +115,13 @@ def diff_runs(path_a: Path, path_b: Path) -> RunDiff:
 
 
 def write_changes(changes: pl.DataFrame, path: Path) -> Path:
-    """Write the per-customer changes as CSV, owner-only, atomically (temp file beside + rename)."""
+    """Write the per-customer changes as CSV, owner-only, atomically (temp file beside + rename);
+    a write that fails raises OutputError (exit 5) naming `path` and the cause."""
     if path.is_dir():
         raise UsageError([Problem(str(path), "is a folder; --out takes a file name")])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = changes.write_csv(include_header=True, line_terminator="\n", null_value="").encode("utf-8")
+    data = changes.write_csv(include_header=True, line_terminator="\n", null_value="").encode("utf-8")
+    with cannot_write(path.parent), created_folder(path.parent):
         return write_private_file(path, data)
-    except OSError as error:
-        reason = error.strerror or error.__class__.__name__
-        raise UsageError([Problem(str(path), f"cannot be written ({reason})")]) from None
 
 
 def diff_lines(result: dict) -> list[str]:

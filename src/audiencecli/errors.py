@@ -105,6 +105,25 @@ class StaleListError(AudienceError):
     exit_code = 4
 
 
+class OutputError(AudienceError):
+    """The output cannot be written: the disk is full, permission is denied, or another build holds
+    the run directory's lock. Nothing was written; the previous output is untouched, so a later try
+    (cron's next run) may succeed."""
+
+    exit_code = 5
+
+
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP stopped the command (see `interrupts`). A BaseException, like
+    KeyboardInterrupt, so that no `except Exception` keeps the command going; exit code 128 + the
+    signal's number, as a shell reports a process the signal ended."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by signal {signum}")
+
+
 class ProblemLog:
     """Collects located problems from many checks; keeps the first 20 and counts them all."""
 

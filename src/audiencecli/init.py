@@ -6,11 +6,10 @@ its default.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from .errors import UsageError
+from .files import cannot_write, created_folder, write_file
 from .sample import AS_OF, LIST_DATE
 
 CONFIG_NAME = "campaign.toml"
@@ -96,20 +95,11 @@ def campaign_template() -> str:
 
 def write_init(directory: Path, *, force: bool = False) -> Path:
     """Write DIR/campaign.toml (DIR created when missing); an existing one only with `force`.
-    The file appears whole or not at all."""
+    The file appears whole or not at all; a write that fails raises OutputError (exit 5)."""
     target = directory / CONFIG_NAME
     if target.exists() and not force:
         raise UsageError(f"{target} exists; use --force to replace it")
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} is not a folder")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{CONFIG_NAME}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(campaign_template())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    with cannot_write(directory), created_folder(directory):
+        return write_file(target, campaign_template().encode("utf-8"), mode=0o644)

@@ -1,60 +1,145 @@
-"""Write the run directory atomically and deterministically (contract section 7).
+"""Write the run directory atomically and deterministically (contract sections 7 and 8).
 
 The run is written into a hidden temporary folder beside the target, every file owner-only,
 and then swapped into place with one rename, so readers see the previous run or the new one,
-never a half-written one. A failure removes the temporary folder; one left by a killed run
-(SIGKILL cannot be caught) is removed by the next build of the same target.
+never a half-written one. A failure or a signal removes the temporary folder; one left by a
+killed run (SIGKILL cannot be caught) is removed by the next build of the same target. A write
+that fails says which file and why (`No space left on device`, exit 5).
+
+`run_lock` keeps two builds from writing the same run directory at once: `audience build` holds
+it from after reading its config until the new run is in place.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import datetime as dt
+import errno
+import fcntl
 import itertools
 import json
 import os
 import shutil
-import signal
 import sys
 import uuid
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import polars as pl
 
-from . import __version__, schedule
-from .errors import UsageError
-from .files import PRIVATE_MODE, file_digest
+from . import __version__, interrupts, schedule
+from .datetimes import HELSINKI
+from .errors import OutputError, Problem, UsageError
+from .files import NOTHING_WRITTEN, PRIVATE_MODE, TEMP_MARK, cannot_write, file_digest, remove_leftovers
 from .pipeline import BuildResult
 
 FILE_MODE = PRIVATE_MODE
 DIR_MODE = 0o700
-TEMP_MARK = ".audience-tmp-"
 # zstd level 1: much faster than Polars' default level on the social file (SHA-256 hex, which does
 # not compress), and every file about as small (bench/RESULTS.md).
 ZSTD_LEVEL = 1
 OLD_MARK = ".audience-old-"
 
 
+@contextmanager
+def run_lock(run_dir: Path) -> Iterator[Path]:
+    """Hold the lock of a run directory for the block, or raise OutputError (exit 5) at once,
+    naming the directory and the process holding it.
+
+    The lock is the operating system's (`flock`) on the file `.<name>.lock` beside the directory
+    (its parent folder is created when missing); the file holds the holder's process id, for the
+    message. The system releases the lock however the process ends, even by SIGKILL. The file is
+    removed when the block ends (and a parent folder this made, if it stayed empty); one left by
+    a killed process locks nothing and is taken over. For a Python caller:
+
+        with run_lock(config.output_dir):
+            write_run(build(config), command=[...], started_at=...)
+    """
+    lock_file = lock_path(run_dir)
+    made = [folder for folder in lock_file.parents if not folder.exists()]
+    fd = _take_lock(lock_file, run_dir)
+    try:
+        mark = f"{os.getpid()}\n".encode()
+        with suppress(OSError):  # only the message of a second build needs it: a full disk is met later
+            os.pwrite(fd, mark, 0)
+            os.ftruncate(fd, len(mark))
+        yield lock_file
+    finally:
+        with suppress(OSError):
+            os.unlink(lock_file)  # while it is held: see _take_lock
+        os.close(fd)  # releases the lock
+        for folder in made:  # deepest first; one that holds the run (or anything else) stays
+            with suppress(OSError):
+                folder.rmdir()
+
+
+def _take_lock(lock_file: Path, run_dir: Path) -> int:
+    """Open the lock file and lock it; its descriptor. The holder removes the file as it lets go,
+    so a lock taken on a file that is no longer the one at its path is let go and taken again."""
+    while True:
+        with cannot_write(lock_file):
+            lock_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise OutputError([Problem(str(run_dir), f"another build ({holder}) is writing this run "
+                                       f"directory (it holds {lock_file.name}); {NOTHING_WRITTEN}, "
+                                       "try again when it has finished")]) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            held, current = os.fstat(fd), os.stat(lock_file)
+            if (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def lock_path(run_dir: Path) -> Path:
+    """The lock file of a run directory: `.<name>.lock` beside it."""
+    run_dir = Path(os.path.abspath(run_dir))
+    return run_dir.parent / f".{run_dir.name}.lock"
+
+
+def _holder(fd: int) -> str:
+    """`process 12345` from the lock file, as its holder wrote it."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        text = ""
+    return f"process {text}" if text.isdigit() else "a process that has not yet written its id"
+
+
 def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetime) -> Path:
-    """Write the run directory; returns its path. Nothing is left behind on failure."""
+    """Write the run directory; returns its path. Nothing is left behind on failure or a signal;
+    a write that fails raises OutputError naming the file and the cause."""
     config = result.config
     target = config.output_dir
-    _refuse_foreign_target(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(target)
+    then = NOTHING_WRITTEN
+    if (target / "manifest.json").is_file():
+        then += f"; the previous run in {target} is untouched"
     temp = target.parent / f"{TEMP_MARK}{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    previous_handlers = _catch_termination()
+    with cannot_write(target.parent, then):
+        _refuse_foreign_target(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(target)
     try:
-        temp.mkdir(mode=DIR_MODE)
-        os.chmod(temp, DIR_MODE)
+        with cannot_write(target.parent, then):
+            temp.mkdir(mode=DIR_MODE)
+            os.chmod(temp, DIR_MODE)
         # The biggest files first, so that the writers finish close together.
         planned = [file for make in RUN_FILES for file in make(result, config.output_format)]
         by_cost = sorted(planned, key=lambda file: -file.cost)
         facts = dict(zip((file.name for file in by_cost), schedule.together(
-            [partial(file.write, temp / file.name) for file in by_cost])))
+            [partial(_write_file, file, temp, target / file.name, then) for file in by_cost])))
         outputs = [facts[file.name] for file in planned]
         manifest = {
             "tool": "audiencecli",
@@ -67,17 +152,24 @@ def write_run(result: BuildResult, *, command: list[str], started_at: dt.datetim
             "inputs": [{k: v for k, v in fact.__dict__.items() if k != "query" or v is not None}
                        for fact in result.inputs.facts(config)],
             "outputs": outputs,
-            "started_at": started_at.isoformat(timespec="seconds"),
-            "finished_at": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+            "started_at": started_at.astimezone(HELSINKI).isoformat(timespec="seconds"),
+            "finished_at": dt.datetime.now(HELSINKI).isoformat(timespec="seconds"),
         }
-        _write_json(temp / "manifest.json", manifest)
-        _swap_into_place(temp, target)
+        with cannot_write(target / "manifest.json", then):
+            _write_json(temp / "manifest.json", manifest)
+        with cannot_write(target, then), interrupts.committing():
+            _swap_into_place(temp, target)
     except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
+        with interrupts.holding():
+            shutil.rmtree(temp, ignore_errors=True)
         raise
-    finally:
-        _restore_handlers(previous_handlers)
     return target
+
+
+def _write_file(file: RunFile, temp: Path, named: Path, then: str) -> dict:
+    """One file of the run, written into the temporary folder; its failure names its final path."""
+    with cannot_write(named, then):
+        return file.write(temp / file.name)
 
 
 @dataclass(frozen=True)
@@ -215,25 +307,12 @@ def _refuse_foreign_target(target: Path) -> None:
 def _remove_leftovers(target: Path) -> None:
     """Temporary folders of killed builds of this target whose process is gone."""
     for mark in (TEMP_MARK, OLD_MARK):
-        for leftover in target.parent.glob(f"{mark}{target.name}-*"):
-            pid = leftover.name[len(mark) + len(target.name) + 1:].split("-")[0]
-            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-                continue
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        remove_leftovers(target.parent, f"{mark}{target.name}-")
 
 
 def _swap_into_place(temp: Path, target: Path) -> None:
-    """Rename the finished run over the old one; atomically exchanged where Linux allows it."""
+    """Rename the finished run over the old one; atomically exchanged where Linux allows it.
+    Elsewhere the old run is renamed aside first, and back if the new one cannot take its place."""
     if not target.exists():
         os.rename(temp, target)
         return
@@ -242,12 +321,17 @@ def _swap_into_place(temp: Path, target: Path) -> None:
         return
     old = target.parent / f"{OLD_MARK}{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     os.rename(target, old)
-    os.rename(temp, target)
+    try:
+        os.rename(temp, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """renameat2(RENAME_EXCHANGE): swap two paths in one step. False where unsupported."""
+    """renameat2(RENAME_EXCHANGE): swap two paths in one step. False where unsupported; raises
+    OSError when the system supports it and the exchange itself fails."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -257,25 +341,9 @@ def _exchange(a: Path, b: Path) -> bool:
         return False
     at_fdcwd, rename_exchange = -100, 2
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return result == 0
-
-
-def _catch_termination():
-    """SIGTERM and SIGHUP unwind like Ctrl-C, so the temporary folder is removed."""
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            previous[sig] = signal.signal(sig, interrupt)
-        except (ValueError, OSError):
-            pass
-    return previous
-
-
-def _restore_handlers(previous) -> None:
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    number = ctypes.get_errno()
+    if number in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # the kernel or this filesystem cannot exchange
+    raise OSError(number, os.strerror(number), str(b))

@@ -350,11 +350,9 @@ def _percent(part: int, whole: int) -> str:
 
 
 def write_html(run: Run, path: Path) -> Path:
-    """Write the page atomically and owner-only: a temporary file beside `path`, renamed into place."""
-    try:
-        return write_private_file(path, html_page(run).encode("utf-8"))
-    except OSError as error:
-        raise UsageError([Problem(str(path), f"cannot write the HTML page ({error.strerror})")]) from None
+    """Write the page atomically and owner-only: a temporary file beside `path`, renamed into place.
+    A write that fails raises OutputError (exit 5) naming `path` and the cause."""
+    return write_private_file(path, html_page(run).encode("utf-8"))
 
 
 def html_page(run: Run) -> str:

@@ -18,6 +18,7 @@ import hashlib
 import re
 import unicodedata
 from collections import OrderedDict
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 
 from .config import FORMATS
 from .errors import UsageError
+from .files import TEMP_MARK, cannot_write, new_files, remove_leftovers
 
 AS_OF = dt.date(2026, 12, 1)
 LIST_DATE = dt.date(2026, 11, 20)
@@ -630,34 +632,37 @@ EXCEL_EXPORTS = ("robinson",)  # written as Excel saves CSV: BOM, ';' and CRLF
 
 
 class _Appender:
-    """Appends chunks to one CSV or Parquet file, so that no whole table is ever held in memory."""
+    """Appends chunks to one CSV or Parquet file, so that no whole table is ever held in memory.
+    `path` is where it is written, `named` where it will be (for the message when it cannot be)."""
 
-    def __init__(self, path: Path, fmt: str, excel: bool = False):
-        self.path, self.fmt, self.excel = path, fmt, excel
+    def __init__(self, path: Path, named: Path, fmt: str, excel: bool = False):
+        self.path, self.named, self.fmt, self.excel = path, named, fmt, excel
         self.rows = 0
         self._csv = None
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
 
     def write(self, df: pl.DataFrame) -> None:
-        if self.fmt == "parquet":
-            table = df.to_arrow()
-            if self._parquet is None:
-                self._schema = table.schema
-                self._parquet = pq.ParquetWriter(self.path, self._schema, compression="zstd")
-            self._parquet.write_table(table.cast(self._schema))
-        else:
-            first = self._csv is None
-            if first:
-                self._csv = self.path.open("wb")
-            df.write_csv(self._csv, include_header=first, include_bom=self.excel and first,
-                         separator=";" if self.excel else ",", line_terminator="\r\n" if self.excel else "\n")
+        with cannot_write(self.named):
+            if self.fmt == "parquet":
+                table = df.to_arrow()
+                if self._parquet is None:
+                    self._schema = table.schema
+                    self._parquet = pq.ParquetWriter(self.path, self._schema, compression="zstd")
+                self._parquet.write_table(table.cast(self._schema))
+            else:
+                first = self._csv is None
+                if first:
+                    self._csv = self.path.open("wb")
+                df.write_csv(self._csv, include_header=first, include_bom=self.excel and first,
+                             separator=";" if self.excel else ",", line_terminator="\r\n" if self.excel else "\n")
         self.rows += df.height
 
     def close(self) -> None:
-        for handle in (self._csv, self._parquet):
-            if handle is not None:
-                handle.close()
+        with cannot_write(self.named):
+            for handle in (self._csv, self._parquet):
+                if handle is not None:
+                    handle.close()
 
 
 CAMPAIGN = """\
@@ -729,20 +734,19 @@ audiences = ["meta", "google"]
 
 
 def _prepare(out_dir: Path, customers: int, fmt: str, force: bool) -> None:
-    """Usage checks first, so that nothing is written when one fails."""
+    """Usage checks first, so that nothing is written when one fails. What a killed run left in
+    the folder (its hidden temporary folder) does not count: it is removed."""
     if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
         raise UsageError(f"--customers: the number of customers must be at least 1 (got {customers})")
     if fmt not in FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of: {', '.join(FORMATS)}")
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir} exists and is not a folder")
+    if out_dir.is_dir():
+        remove_leftovers(out_dir, TEMP_MARK)
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise UsageError(f"{out_dir} is not empty; use --force to write the sample into it anyway "
                          "(files of the same names are replaced)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for table in TABLES:  # a table left over in the other format would only confuse
-        for other in FORMATS:
-            (out_dir / f"{table}.{other}").unlink(missing_ok=True)
 
 
 def write_sample(out_dir: str | Path, customers: int, seed: int = 1, fmt: str = "csv", *, force: bool = False,
@@ -751,8 +755,9 @@ def write_sample(out_dir: str | Path, customers: int, seed: int = 1, fmt: str = 
 
     Refuses (UsageError) a folder that is not empty unless `force`. The same (customers, seed,
     fmt) always gives byte-identical files. chunk_rows bounds the memory used (and is the Parquet
-    row-group size); it never changes the data. campaign.toml comes last, so an interrupted run
-    leaves no config that points at half-written tables.
+    row-group size); it never changes the data. The files appear together or not at all: they
+    are written into a hidden folder inside out_dir and moved into place once all are whole; a
+    write that fails raises OutputError naming the file and the cause, and leaves out_dir as it was.
     """
     out = Path(out_dir)
     _prepare(out, customers, fmt, force)
@@ -763,29 +768,42 @@ def write_sample(out_dir: str | Path, customers: int, seed: int = 1, fmt: str = 
     n_list = max(1, int(customers * LIST_SHARE))
     bases = {name: _list_base(n_list, customers, seed, name) for name in LISTS}
     picked: dict[str, list[pl.DataFrame]] = {name: [] for name in LISTS}
-    tables = {name: _Appender(out / f"{name}.{fmt}", fmt, excel=name in EXCEL_EXPORTS) for name in TABLES}
-    try:
-        for lo in range(0, customers, chunk_rows):
-            hi = min(customers, lo + chunk_rows)
-            step(f"customers, consents and holdings {lo + 1:,}–{hi:,} of {customers:,}")
-            chunk = _customers(lo, hi, seed, width, pools)
-            tables["customers"].write(chunk.select(CUSTOMER_COLUMNS))
-            for name, base in bases.items():
-                picked[name].append(_picked(base, chunk, lo))
-            del chunk
-            tables["consents"].write(_consents(lo, hi, customers, seed, width, tables["consents"].rows))
-            tables["holdings"].write(_holdings(lo, hi, seed, width, tables["holdings"].rows))
-            tables["contact_history"].write(_history(lo, hi, customers, seed, width, tables["contact_history"].rows,
-                                                     fmt))
-        step("suppression lists")
-        for name, finish in LISTS.items():
-            rows = pl.concat(picked.pop(name)).sort("_i").drop("_i")
-            tables[name].write(finish(pl.concat([bases.pop(name), rows], how="horizontal"), seed))
-    finally:
+    config = out / "campaign.toml"
+    with new_files(out) as staging:
+        tables = {name: _Appender(staging / f"{name}.{fmt}", out / f"{name}.{fmt}", fmt, excel=name in EXCEL_EXPORTS)
+                  for name in TABLES}
+        try:
+            for lo in range(0, customers, chunk_rows):
+                hi = min(customers, lo + chunk_rows)
+                step(f"customers, consents and holdings {lo + 1:,}–{hi:,} of {customers:,}")
+                chunk = _customers(lo, hi, seed, width, pools)
+                tables["customers"].write(chunk.select(CUSTOMER_COLUMNS))
+                for name, base in bases.items():
+                    picked[name].append(_picked(base, chunk, lo))
+                del chunk
+                tables["consents"].write(_consents(lo, hi, customers, seed, width, tables["consents"].rows))
+                tables["holdings"].write(_holdings(lo, hi, seed, width, tables["holdings"].rows))
+                tables["contact_history"].write(_history(lo, hi, customers, seed, width,
+                                                         tables["contact_history"].rows, fmt))
+            step("suppression lists")
+            for name, finish in LISTS.items():
+                rows = pl.concat(picked.pop(name)).sort("_i").drop("_i")
+                tables[name].write(finish(pl.concat([bases.pop(name), rows], how="horizontal"), seed))
+        except BaseException:
+            for table in tables.values():
+                with suppress(Exception):
+                    table.close()
+            raise
         for table in tables.values():
             table.close()
-    config = out / "campaign.toml"
-    config.write_text(CAMPAIGN.format(n=customers, seed=seed, fmt=fmt, name=CAMPAIGN_NAME, as_of=AS_OF.isoformat(),
-                                      list_date=LIST_DATE.isoformat()), encoding="utf-8")
-    return SampleSet(dir=out, config=config, files={name: t.path for name, t in tables.items()},
+        with cannot_write(config):
+            (staging / config.name).write_text(CAMPAIGN.format(
+                n=customers, seed=seed, fmt=fmt, name=CAMPAIGN_NAME, as_of=AS_OF.isoformat(),
+                list_date=LIST_DATE.isoformat()), encoding="utf-8")
+    for table in TABLES:  # a table left over in the other format would only confuse
+        for other in FORMATS:
+            if other != fmt:
+                with suppress(OSError):
+                    (out / f"{table}.{other}").unlink(missing_ok=True)
+    return SampleSet(dir=out, config=config, files={name: out / f"{name}.{fmt}" for name in TABLES},
                      rows={name: t.rows for name, t in tables.items()})

@@ -15,6 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
+from .errors import Interrupted
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Together = Callable[[list[Callable[[], Any]]], list[Any]]
@@ -182,7 +184,9 @@ def read_inputs(reads: InputReads) -> InputsRead:
         side_work.help()
         return consents, made
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    pool = ThreadPoolExecutor(max_workers=1)
+    stopped = False
+    try:
         pending = pool.submit(second_thread)
         try:
             if not beside:  # this thread does the side reads and helps with the log before the customers
@@ -193,7 +197,7 @@ def read_inputs(reads: InputReads) -> InputsRead:
             customers, needed = reads.customers()
             of_customers.set_result(needed)
         finally:
-            if not of_customers.done():  # an interrupt: the second thread must not wait for ever
+            if not of_customers.done():  # an error or a signal: the second thread must not wait for ever
                 of_customers.set_result(None)
         lists = reads.lists()
         made = None
@@ -204,5 +208,12 @@ def read_inputs(reads: InputReads) -> InputsRead:
         side_work.help()
         consents, made_of_consents = pending.result()
         side = side_work.results()
+    except Interrupted:
+        stopped = True
+        raise
+    finally:
+        # A signal does not wait for the reads in flight: they write nothing, and the process is
+        # ending (the CLI exits without joining them). An error waits, as a library caller expects.
+        pool.shutdown(wait=not stopped, cancel_futures=True)
     return InputsRead(customers=customers, consents=consents, side=side, lists=lists,
                       made_of_customers=made, made_of_consents=made_of_consents)

@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 
 from ..config import load_config
+from ..datetimes import HELSINKI
 from ..errors import shown
-from ..outputs import write_run
+from ..outputs import run_lock, write_run
 from ..pipeline import build as run_build
 from ..report import read_run, run_file_lines, summary_table
 from ._app import app, err, reported_errors, steps
@@ -34,13 +35,13 @@ def build(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
     """Evaluate every customer on every channel of the campaign and write the run directory."""
-    started_at = dt.datetime.now(dt.timezone.utc).astimezone()
+    started_at = dt.datetime.now(HELSINKI)
     with reported_errors(debug):
         cfg = load_config(config, out=out, as_of=as_of, output_format=output_format)
         for skipped in () if quiet else cfg.skipped_lists():
             err.print(f"note: list {shown(skipped.name)} does not apply to this campaign (its channels and purposes "
                       "do not meet the campaign's); not read", markup=False)
-        with steps(not quiet) as step:
+        with run_lock(cfg.output_dir), steps(not quiet) as step:
             result = run_build(cfg, allow_stale=allow_stale, progress=step)
             step("writing the run directory")
             target = write_run(result, command=["audience", *sys.argv[1:]], started_at=started_at)

@@ -27,8 +27,7 @@ def sample(
     consents, holdings, contact history, internal, robinson and telemarketing lists, and
     campaign.toml, which `audience build` runs as it is.
     """
-    # files are appended chunk by chunk, so an interrupted run may leave some behind
-    with reported_errors(debug, nothing_written=False), steps(not quiet) as step:
+    with reported_errors(debug), steps(not quiet) as step:
         from ..sample import write_sample  # only `sample` pays for importing the generator (~50 ms)
 
         written = write_sample(directory, customers, seed, output_format, force=force, progress=step)
