@@ -113,6 +113,18 @@ def test_a_bad_row_is_named_by_its_row_in_the_result(tmp_path):
     assert "customers (query):ROW 2: column customer_type: expected private or business" in result.output
 
 
+def test_a_value_over_1000_characters_is_named_by_its_row_in_the_result(tmp_path):
+    database = tmp_path / "crm.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE crm_customers (customer_id TEXT, customer_type TEXT, email TEXT)")
+        connection.executemany("INSERT INTO crm_customers VALUES (?, ?, ?)",
+                               [("C1", "private", "aino@example.fi"), ("C2", "private", "a" * 1001)])
+    result, out = build(campaign_with_query(tmp_path), {"CRM_DB_URI": f"sqlite:///{database}"})
+    assert result.exit_code == 3
+    assert result.output.strip() == "customers (query):ROW 2: column email: longer than 1000 characters"
+    assert not out.exists()
+
+
 def test_an_unsupported_uri_scheme_is_a_data_error_without_the_uri(tmp_path):
     result, _ = build(campaign_with_query(tmp_path), {"CRM_DB_URI": "mysql://user:hunter2@db/crm"})
     assert result.exit_code == 3

@@ -214,6 +214,26 @@ def test_explain_reports_a_data_error_in_the_rows_it_reads(campaign, bad):
     assert "line 2" in result.stderr.lower() or ":2" in result.stderr
 
 
+def test_explain_reports_a_data_error_in_the_row_of_someone_who_may_share_a_contact_point(campaign):
+    campaign.customers = [customer("C1", email="shared@example.fi"),
+                          customer("C2", email="shared@example.fi", street_address="x" * 1001)]
+    campaign.consents = [consent("C1"), consent("C2")]
+    result = CliRunner().invoke(app, ["explain", str(campaign.write()), "C1", "--quiet"])
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.rstrip().endswith("customers.csv:3: column street_address: longer than 1000 characters")
+
+
+def test_explain_reports_a_line_of_its_customer_with_more_fields_than_the_header_as_build_does(campaign):
+    campaign.customers = [customer("C1"), customer("C2")]
+    config = campaign.write()
+    path = campaign.root / "customers.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0], lines[1] + ",surplus", *lines[2:]]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["explain", str(config), "C1", "--quiet"])
+    assert result.exit_code == 3, result.stderr
+    assert "customers.csv:2: has " in result.stderr and "fields but the header has" in result.stderr
+
+
 @pytest.mark.parametrize("text", [
     "customer_id,email\nC1,a@x.fi\nC2,b@x.fi\n\nC3,c@x.fi\n C2 ,d@x.fi",              # no quotes: the lines alone
     "customer_id;email\r\nC1;a@x.fi\r\nC2;b@x.fi\r\n\r\nC3;c@x.fi\r\n C2 ;d@x.fi\r\n",  # CRLF, semicolons

@@ -5,6 +5,7 @@ exactly what a user's export would hold. Data errors are `FILE:LINE: column X: .
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -1518,3 +1519,143 @@ def test_holdings_read_in_slices_keep_every_active_one_count_every_row_and_repor
     bad = build(tmp_path / "bad", holdings=HOLDINGS_HEADER + "\n".join(rows) + "\n", campaign=CONTRACT)
     assert_data_error(bad, "holdings.csv", 3, "end_date")
     assert_data_error(bad, "holdings.csv", 6, "product_group")
+
+
+# ---------------------------------------------------------------------------------------------
+# A value longer than 1,000 characters (Unicode code points, once trimmed) in a column the
+# contract names is a broken export: a data error `FILE:LINE: column X: longer than 1000
+# characters` that never quotes the value, before any rule (so not invalid_contact)
+
+LONG = "x" * 1001
+HISTORY_HEADER = "customer_id,channel,purpose,sent_at,campaign\n"
+LIST = [{"name": "blocked", "kind": "internal", "path": "blocked.csv"}]
+
+
+def with_value(value: str) -> dict[str, dict]:
+    """For each (file, column) checked: build()'s arguments putting `value` there, and its line."""
+    return {
+        ("customers.csv", "email"): {"customers": TWO_CUSTOMERS + f"C3,private,Aino,Virtanen,{value}\n", "line": 4},
+        ("customers.csv", "customer_id"): {"customers": TWO_CUSTOMERS + f"{value},private,Aino,Virtanen,\n",
+                                           "line": 4},
+        ("customers.csv", "last_name"): {"customers": TWO_CUSTOMERS + f"C3,private,Aino,{value},\n", "line": 4},
+        ("consents.csv", "source"): {"consents": GRANTED_C1 + f"C2,email,marketing,granted,2026-01-01,{value}\n",
+                                     "line": 3},
+        ("consents.csv", "channel"): {"consents": GRANTED_C1 + f"C2,{value},marketing,granted,2026-01-01,web\n",
+                                      "line": 3},
+        ("blocked.csv", "email"): {"files": {"blocked.csv": f"email\nbo2@example.fi\n{value}\n"},
+                                   "suppressions": LIST, "line": 3},
+        ("holdings.csv", "product_group"): {"holdings": HOLDINGS_HEADER + f"C1,pension,2020-01-01,\nC2,{value},2020-01-01,\n",
+                                            "campaign": CONTRACT, "line": 3},
+        ("history.csv", "campaign"): {"files": {"history.csv": HISTORY_HEADER + f"C1,email,marketing,2026-11-20,a\n"
+                                                                                 f"C2,email,marketing,2019-01-01,{value}\n"},
+                                      "inputs": {"contact_history": "history.csv"}, "line": 3},
+    }
+
+
+def build_with(root: Path, file: str, column: str, value: str) -> tuple[Run, int]:
+    arguments = dict(with_value(value)[(file, column)])
+    line = arguments.pop("line")
+    return build(root, **arguments), line
+
+
+def assert_too_long(run: Run, root: Path, file: str, line: int, column: str) -> None:
+    """The problem, as the contract words it, quoting nothing; nothing written."""
+    assert_data_error(run, file, line, column)
+    assert any(text.endswith(f"{file}:{line}: column {column}: longer than 1000 characters")
+               for text in run.stderr.splitlines()), run.stderr
+    assert "xxxxxxxxxx" not in run.stderr and "ääääääääää" not in run.stderr
+    assert not [p for p in root.iterdir() if p.is_dir()]  # no run directory, no temporary folder
+
+
+@pytest.mark.parametrize("file, column", list(with_value(LONG)))
+def test_a_value_over_1000_characters_is_a_data_error_naming_file_line_and_column(tmp_path, file, column):
+    run, line = build_with(tmp_path, file, column, LONG)
+    assert_too_long(run, tmp_path, file, line, column)
+
+
+@pytest.mark.parametrize("file, column", [key for key in with_value(LONG) if key[1] != "channel"])
+def test_a_value_of_exactly_1000_characters_is_read(tmp_path, file, column):
+    run, _line = build_with(tmp_path, file, column, "x" * 1000)
+    assert run.exit_code == 0, run.stderr
+
+
+def test_an_email_over_1000_characters_is_this_error_not_invalid_contact(tmp_path):
+    at_the_limit = "x" * 1000  # a contact R7 judges
+    run = build(tmp_path / "limit", customers=TWO_CUSTOMERS + f"C3,private,Aino,Virtanen,{at_the_limit}\n",
+                consents=CONSENT_HEADER + "C3,email,marketing,granted,2026-01-01T10:00:00,web\n")
+    assert run.exit_code == 0, run.stderr
+    assert run.reason("C3", "email") == "invalid_contact"
+    over = "a" * 990 + "@example.fi"  # 1,001 characters
+    run = build(tmp_path / "over", customers=TWO_CUSTOMERS + f"C3,private,Aino,Virtanen,{over}\n")
+    assert_too_long(run, tmp_path / "over", "customers.csv", 4, "email")
+
+
+@pytest.mark.parametrize("value, too_long", [("ä" * 1001, True), ("ä" * 600, False), ("ä" * 1000, False)],
+                         ids=["1001-chars-2002-bytes", "600-chars-1200-bytes", "1000-chars-2000-bytes"])
+def test_the_limit_counts_characters_not_bytes(tmp_path, value, too_long):
+    run, line = build_with(tmp_path, "customers.csv", "last_name", value)
+    if too_long:
+        assert_too_long(run, tmp_path, "customers.csv", line, "last_name")
+    else:
+        assert run.exit_code == 0, run.stderr
+
+
+def test_the_limit_counts_the_value_trimmed(tmp_path):
+    run, _line = build_with(tmp_path, "consents.csv", "source", " \t" + "x" * 1000 + "\u00a0 ")
+    assert run.exit_code == 0, run.stderr
+
+
+def test_values_over_1000_characters_are_listed_twenty_and_counted(tmp_path):
+    rows = "".join(f"C{n},private,Aino,Virtanen,{LONG}\n" for n in range(3, 28))  # 25 of them
+    run = build(tmp_path, customers=TWO_CUSTOMERS + rows)
+    assert_too_long(run, tmp_path, "customers.csv", 4, "email")
+    assert len([line for line in run.stderr.splitlines() if "longer than 1000 characters" in line]) == 20
+    assert "(25 problems in total)" in run.stderr
+
+
+def test_a_value_over_1000_characters_in_a_parquet_file_is_a_data_error_on_its_row(tmp_path):
+    customers = {"customer_id": ["C1", "C2"], "customer_type": ["private", "private"],
+                 "email": ["aino1@example.fi", LONG]}
+    run = build(tmp_path, customers=None, files={"customers.parquet": parquet_bytes(customers)},
+                inputs={"customers": "customers.parquet"})
+    assert_too_long(run, tmp_path, "customers.parquet", 3, "email")
+
+
+@pytest.mark.parametrize("command", ["validate", "explain"])
+def test_validate_and_explain_report_a_value_over_1000_characters_as_build_does(tmp_path, command):
+    build_with(tmp_path, "consents.csv", "source", LONG)
+    args = [command, str(tmp_path / "campaign.toml"), "--quiet", *(["C2"] if command == "explain" else [])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.stderr
+    assert any(line.endswith("consents.csv:3: column source: longer than 1000 characters")
+               for line in result.stderr.splitlines()), result.stderr
+
+
+def history_parquet_campaign(root: Path, campaign: str, sent_at: dt.datetime) -> Path:
+    """A campaign with a 30-day cap over a clean Parquet history (typed sent_at, text columns:
+    the fast path's kind) of two rows, the second's campaign `campaign`, sent at `sent_at`."""
+    write(root / "customers.csv", TWO_CUSTOMERS)
+    write(root / "consents.csv", CONSENT_HEADER)
+    pl.DataFrame({
+        "customer_id": ["C1", "C2"], "channel": ["email", "email"], "purpose": ["marketing", "marketing"],
+        "sent_at": [dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc), sent_at], "campaign": ["a", campaign],
+    }).write_parquet(root / "history.parquet")
+    config = root / "campaign.toml"
+    config.write_text('[campaign]\nname = "inputs-test"\npurpose = "marketing"\nchannels = ["email"]\n'
+                      'as_of = "2026-12-01"\n\n[inputs]\ncustomers = "customers.csv"\nconsents = "consents.csv"\n'
+                      'contact_history = "history.parquet"\n\n'
+                      '[[pressure]]\nname = "monthly"\nmax_contacts = 2\nwindow_days = 30\n', encoding="utf-8")
+    return config
+
+
+def test_a_value_over_1000_characters_in_a_parquet_history_row_inside_the_window_is_a_data_error(tmp_path):
+    config = history_parquet_campaign(tmp_path, LONG, dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc))
+    result = CliRunner().invoke(app, ["build", str(config), "--out", str(tmp_path / "run"), "--quiet"])
+    run = Run(result.exit_code, result.stdout, result.stderr, tmp_path / "run")
+    assert_too_long(run, tmp_path, "history.parquet", 3, "campaign")
+
+
+def test_a_parquet_history_row_outside_the_window_is_not_read_so_not_checked(tmp_path):
+    config = history_parquet_campaign(tmp_path, LONG, dt.datetime(2019, 1, 1, tzinfo=dt.timezone.utc))
+    result = CliRunner().invoke(app, ["build", str(config), "--out", str(tmp_path / "run"), "--quiet"])
+    assert result.exit_code == 0, result.stderr

@@ -650,8 +650,12 @@ def test_contact_history_clean_parquet_fast_path_reads_what_the_text_path_reads(
     assert sorted(fast.customer_ids.unique()) == sorted(slow.customer_ids.unique())
 
 
+LONG_ID, LONG_CAMPAIGN = "C" * 1001, "x" * 1001  # over the 1,000 characters of any value
+
+
 @pytest.mark.parametrize("column, value", [("channel", "Email"), ("channel", " email"), ("customer_id", "C2 "),
-                                           ("campaign", " this-campaign"), ("channel", None), ("channel", "fax")])
+                                           ("campaign", " this-campaign"), ("channel", None), ("channel", "fax"),
+                                           ("customer_id", LONG_ID), ("campaign", LONG_CAMPAIGN)])
 def test_contact_history_parquet_value_the_fast_path_cannot_settle_goes_through_the_checks(tmp_path, monkeypatch,
                                                                                            column, value):
     frame = pl.DataFrame({
@@ -661,7 +665,7 @@ def test_contact_history_parquet_value_the_fast_path_cannot_settle_goes_through_
     frame.write_parquet(tmp_path / "h.parquet")
     fast, slow, fast_problems, slow_problems = _history_both_ways(tmp_path / "h.parquet", monkeypatch)
     assert [p.message for p in fast_problems.listed] == [p.message for p in slow_problems.listed]
-    if value in (None, "fax"):
+    if value in (None, "fax", LONG_ID, LONG_CAMPAIGN):
         assert fast_problems.listed and fast_problems.listed[0].line == 3
     else:
         assert not fast_problems.listed

@@ -21,7 +21,7 @@ import phonenumbers
 import polars as pl
 
 from .config import Config
-from .errors import ProblemLog
+from .errors import InputError, ProblemLog
 from .facts import POST_KEY_PARTS, contact_frame
 from .normalize import PLAIN_KEY_PART
 from .inputs import Inputs, Progress, RowFilters, load_inputs, no_progress
@@ -139,9 +139,9 @@ def focused_inputs(config: Config, customer_ids: list[str], *, allow_stale: bool
     # Ids as written first: Parquet's statistics and dictionaries answer that without decoding
     # the column. Only when one is not found so are the ids trimmed first (build trims them).
     # Either way the customers kept in the end were found by their trimmed ids, duplicates and all.
-    chosen = _customers(config, keys.of_customer_ids_as_written)
+    chosen = _customers(config, keys.of_customer_ids_as_written, ProblemLog())
     if chosen is None or chosen[1].get_column("customer_id").n_unique() < len(keys.customer_ids):
-        chosen = _customers(config, keys.of_customer_ids)
+        chosen = _customers(config, keys.of_customer_ids, ProblemLog())
     customers = None
     if chosen is not None:  # otherwise load_inputs reports the data errors of their rows
         progress("finding who shares their contact points")
@@ -154,7 +154,8 @@ def focused_inputs(config: Config, customer_ids: list[str], *, allow_stale: bool
 def _with_peers(config: Config, chosen: pl.DataFrame) -> tuple[Keys, Loaded | None]:
     """The keys of the chosen customers and of those who share a usable contact point with one
     of them on a channel where duplicate_contact applies (their decisions decide who keeps it);
-    and, when they were looked for, the rows of all of them (found by trimmed ids too)."""
+    and, when they were looked for, the rows of all of them (found by trimmed ids too). The rows
+    read to find them are checked as any others: their data errors are raised (exit 3)."""
     channels = set(config.channels) if config.dedupe else set()
     ids = frozenset(chosen.get_column("customer_id").to_list())
     emails = Keys.of(chosen.filter(pl.col("email_valid") & pl.lit("email" in channels))).emails
@@ -164,9 +165,9 @@ def _with_peers(config: Config, chosen: pl.DataFrame) -> tuple[Keys, Loaded | No
     shared = Keys(ids, emails, phones, at.postal_parts, at.last_name_parts)
     if not (emails or phones or addresses.height):
         return Keys.of(chosen), None
-    candidates = _customers(config, shared.of_contacts)
-    if candidates is None:
-        return Keys.of(chosen), None
+    problems = ProblemLog()
+    candidates = _customers(config, shared.of_contacts, problems)
+    problems.raise_as(InputError)  # rows read are checked, a peer's as any other
     loaded, contacts = candidates
     keys = Keys.of(contacts.filter(pl.any_horizontal(
         pl.col("customer_id").is_in(sorted(ids)),
@@ -178,10 +179,9 @@ def _with_peers(config: Config, chosen: pl.DataFrame) -> tuple[Keys, Loaded | No
     return keys, replace(loaded, frame=kept, rows=kept.height)
 
 
-def _customers(config: Config, only: RowFilter) -> tuple[Loaded, pl.DataFrame] | None:
+def _customers(config: Config, only: RowFilter, problems: ProblemLog) -> tuple[Loaded, pl.DataFrame] | None:
     """The customers `only` keeps and their contacts (facts.contact_frame); None when their rows
-    have data errors."""
-    problems = ProblemLog()
+    have data errors (added to `problems`)."""
     loaded = load_customers(config.customers, problems, only)
     if loaded is None or problems:
         return None

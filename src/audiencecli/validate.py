@@ -76,8 +76,7 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     history = inputs.history.loaded if inputs.history is not None else None
     for loaded in (inputs.customers, inputs.consents, inputs.holdings, history, *inputs.lists.values()):
         if loaded is not None and loaded.unknown_columns:
-            result.warnings.append(f"{loaded.label}: unknown columns {', '.join(loaded.unknown_columns)} "
-                                   "(ignored)")
+            result.warnings.append(f"{loaded.label}: unknown columns {listed_names(loaded.unknown_columns)} (ignored)")
     contacts = check.made  # made whenever the inputs have no problem
     orphans = check.made_of_consents
     if orphans.len():
@@ -100,6 +99,19 @@ def validate(config: Config, *, allow_stale: bool = False, now: dt.datetime | No
     suppression_matches(contacts, config, inputs.lists, result.warnings, schedule.together)
     result.quality = data_quality(contacts)
     return result
+
+
+# A broken export's header can have millions of columns, each name as long as a line: the warning
+# names the first few, each shortened, and counts the others.
+LISTED_NAMES = 10
+LISTED_NAME_CHARS = 80
+
+
+def listed_names(names: tuple[str, ...]) -> str:
+    """The first LISTED_NAMES names, each of at most LISTED_NAME_CHARS characters, and how many more."""
+    listed = ", ".join(name if len(name) <= LISTED_NAME_CHARS else f"{name[:LISTED_NAME_CHARS - 1]}…"
+                       for name in names[:LISTED_NAMES])
+    return listed + (f" and {len(names) - LISTED_NAMES} more" if len(names) > LISTED_NAMES else "")
 
 
 def data_quality(contacts: pl.DataFrame) -> dict[str, dict[str, int]]:

@@ -10,6 +10,9 @@ from ..errors import Problem, ProblemLog
 from .readers import LINE, RawTable, clean_text, needs_trimming
 
 MAX_EXAMPLES = 20
+# A missing column's closest name is looked for among this many of the others: enough for any
+# real header, and a broken export's millions of columns would take seconds (and hint at nothing).
+HINT_CANDIDATES = 1000
 Parser = Callable[[pl.Series], pl.Series]
 
 # Values of these columns are personal contact data: never quoted in a message.
@@ -64,13 +67,14 @@ class RowChecks:
 def require_columns(table: RawTable, required: tuple[str, ...], problems: ProblemLog) -> bool:
     """Every required column must be in the header; suggest the closest name when one is not."""
     ok = True
+    missing = set(required).difference(table.columns_found)
     for name in required:
-        if name not in table.columns_found:
+        if name in missing:
             message = f"required column is missing ({found_columns(table)})"
             # A header without any known column is probably a data row: its "names" may be a
             # customer's name or email, so they are neither listed nor offered as a hint.
-            hint = _closest(name, table.unknown_columns) if len(table.unknown_columns) < len(table.columns_found) \
-                else None
+            hint = _closest(name, table.unknown_columns[:HINT_CANDIDATES]) \
+                if len(table.unknown_columns) < len(table.columns_found) else None
             if hint:
                 message += f"; did you mean {hint!r}?"
             problems.add(Problem(file=table.label, line=1, column=name, message=message))
@@ -81,7 +85,8 @@ def require_columns(table: RawTable, required: tuple[str, ...], problems: Proble
 def found_columns(table: RawTable) -> str:
     """The header's known columns, and how many others: never the others' names, which in a
     file whose header line is missing are a customer's data."""
-    known = [c for c in table.columns_found if c not in table.unknown_columns]
+    unknown = frozenset(table.unknown_columns)
+    known = [c for c in table.columns_found if c not in unknown]
     others = len(table.unknown_columns)
     text = f"found: {', '.join(known) or 'no known column'}"
     if others:

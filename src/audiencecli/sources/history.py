@@ -24,8 +24,8 @@ from ..datetimes import helsinki_to_utc, parse_datetime
 from ..errors import ProblemLog
 from ..files import file_digest
 from .checks import RowChecks, enum_values, few_values_trimmed, parsed_columns, require_columns
-from .readers import (SLICE_ROWS, Loaded, ParquetRows, RawTable, RowFilter, file_label, needs_trimming,
-                      normalize_header, read_table_slices)
+from .readers import (LONGEST_VALUE, SLICE_ROWS, Loaded, ParquetRows, RawTable, RowFilter, file_label,
+                      needs_trimming, normalize_header, read_table_slices)
 
 HISTORY_COLUMNS = ("customer_id", "channel", "purpose", "sent_at", "campaign")
 HISTORY_REQUIRED = ("customer_id", "channel", "purpose", "sent_at")
@@ -189,10 +189,15 @@ def _clean_parquet(spec: FileSpec, since: dt.datetime | None, as_of: dt.datetime
 def _clean(frame: pl.DataFrame) -> bool:
     """Whether the fast path can take the slice as it is: no required value missing (nor outside
     its enumeration, which the cast made null), no campaign with white space to trim (the ids
-    are looked at once the window's rows are known, as they are kept: see `_clean_parquet`)."""
+    are looked at once the window's rows are known, as they are kept: see `_clean_parquet`), no
+    id or campaign that may be too long (readers.LONGEST_VALUE: the text path tells)."""
     campaigns = frame.get_column("campaign").unique().cast(pl.String).drop_nulls().to_frame("v")
-    return not (frame.select(pl.any_horizontal(pl.col(c).is_null() for c in HISTORY_REQUIRED).any()).item()
-                or campaigns.select(needs_trimming("v").any()).item())
+    missing, long_id = frame.select(
+        pl.any_horizontal(pl.col(c).is_null() for c in HISTORY_REQUIRED).any().alias("missing"),
+        (pl.col("customer_id").str.len_bytes() > LONGEST_VALUE).any().alias("long_id"),
+    ).row(0)
+    return not (missing or long_id or campaigns.select(
+        needs_trimming("v").any() | (pl.col("v").str.len_bytes() > LONGEST_VALUE).any()).item())
 
 
 def _ids_read(frame: pl.DataFrame) -> pl.Series:

@@ -19,8 +19,9 @@ def load_list(spec: FileSpec, list_channels: tuple[str, ...], problems: ProblemL
     table = read_table(spec, LIST_COLUMNS, problems, only=only)
     if table is None:
         return None
-    has_name_address = all(c in table.columns_found for c in NAME_ADDRESS_COLUMNS)
-    if not any(c in table.columns_found for c in ("customer_id", "email", "phone")) and not has_name_address:
+    found = frozenset(LIST_COLUMNS).intersection(table.columns_found)
+    has_name_address = all(c in found for c in NAME_ADDRESS_COLUMNS)
+    if not any(c in found for c in ("customer_id", "email", "phone")) and not has_name_address:
         problems.add(Problem(
             file=table.label, line=1,
             message="no key column: a list needs customer_id, email, phone, or all of "

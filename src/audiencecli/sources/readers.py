@@ -3,12 +3,19 @@
 Every file is first read as text columns (CSV) or converted to text (Parquet) so that both
 formats go through the same parsing and the same error messages. Each row keeps `_line`, its
 line in the file (header = line 1), so every data error can name FILE:LINE.
+
+A header may be a broken export's: millions of columns. Everything done with its names is linear
+in their number (no name is looked for in a list of them), and only the known columns' values
+are kept (a header wider than WIDE_HEADER is read by the standard library's reader, which keeps
+them alone). A value of a known column longer than LONGEST_VALUE is a data error (`_tidy`).
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import itertools
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -16,13 +23,21 @@ from typing import Callable, Iterator
 import polars as pl
 
 from ..config import FileSpec
-from ..errors import Problem, ProblemLog
+from ..errors import MAX_LISTED_PROBLEMS, Problem, ProblemLog
 from ..files import file_digest
 
 LINE = "_line"
 # The log and the holdings are the biggest inputs (several rows per customer): they are parsed
 # and checked a slice of rows at a time, so that only one slice's intermediate columns exist at once.
 SLICE_ROWS = 2_000_000
+# No real name, address, e-mail, id or source is longer (contract section 3): a longer value of a
+# known column is a broken export, a data error, whatever the column.
+LONGEST_VALUE = 1000
+# Polars' CSV reader pays for every column of the header, and for every field of every row as a
+# column of its own; told to parse only some columns, it no longer sees a row with more fields
+# than the header. A header wider than this (Excel's sheets end at 16,384 columns; a real export
+# has tens) is read by the standard library's reader, which keeps the known columns alone.
+WIDE_HEADER = 1000
 
 # A superset of the rows a caller needs, as an expression over the file's columns as raw text
 # (by their header names, untrimmed; a column the file lacks is not in the mapping). The rows it
@@ -88,16 +103,19 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
         return None
     label, digest, source = read  # a workbook's label names its sheet: book.xlsx[Sheet]
     columns, frames = source
-    found = tuple(c for c in columns if c != LINE)
-    unknown = tuple(c for c in found if c not in known)
+    # A header may have millions of names: they are gone through by the built-ins' own loops.
+    found = tuple(filter(LINE.__ne__, columns))
+    known_names = frozenset(known)
+    unknown = tuple(itertools.filterfalse(known_names.__contains__, found))
+    present = known_names.intersection(found)
 
     def tables() -> Iterator[RawTable | None]:
         for frame in frames(rows):
             if frame is None:
                 yield None
                 return
-            yield RawTable(label=label, frame=_tidy(frame, known, found, trimmed_by_parser), sha256=digest,
-                           columns_found=found, unknown_columns=unknown)
+            yield RawTable(label=label, frame=_tidy(frame, known, present, trimmed_by_parser, label, problems),
+                           sha256=digest, columns_found=found, unknown_columns=unknown)
 
     return tables()
 
@@ -105,11 +123,12 @@ def read_table_slices(spec: FileSpec, known: tuple[str, ...], problems: ProblemL
 Source = tuple[list[str], Callable[[int | None], Iterator[pl.DataFrame | None]]]  # column names, slices
 
 
-def _whole(frame: pl.DataFrame, only: RowFilter | None) -> Source:
-    """A frame read whole as a source: its column names, and the rows `only` keeps."""
-    columns = frame.columns
+def _whole(frame: pl.DataFrame, only: RowFilter | None, columns: list[str] | None = None) -> Source:
+    """A frame read whole as a source: the header's column names (the frame's when None: a frame
+    may hold the known ones only), and the rows `only` keeps."""
+    columns = frame.columns if columns is None else columns
     if only is not None:
-        frame = frame.filter(only({c: pl.col(c) for c in columns if c != LINE}))
+        frame = frame.filter(only({c: pl.col(c) for c in frame.columns if c != LINE}))
     return columns, lambda rows: _frame_slices(frame, rows)
 
 
@@ -143,11 +162,11 @@ def _file_source(spec: FileSpec, label: str, known: tuple[str, ...], problems: P
     try:
         if suffix == ".xlsx":
             digest = file_digest(spec.path) if only is None else ""
-            sheet = _read_xlsx(spec.path, spec.sheet, label, problems)
+            sheet = _read_xlsx(spec.path, spec.sheet, label, problems, frozenset(known))
             if sheet is None:
                 return None
-            label, frame = sheet
-            return label, digest, _whole(frame, only)
+            label, names, frame = sheet
+            return label, digest, _whole(frame, only, names)
         if suffix == ".parquet":
             # Polars reads the file itself (only the known columns); the digest is taken in blocks.
             digest = file_digest(spec.path) if only is None else ""
@@ -155,9 +174,9 @@ def _file_source(spec: FileSpec, label: str, known: tuple[str, ...], problems: P
             return None if source is None else (label, digest, source)
         data = spec.path.read_bytes()
         digest = hashlib.sha256(data).hexdigest() if only is None else ""
-        frame = _read_csv(data, spec.encoding, label, problems, only)
+        read = _read_csv(data, spec.encoding, label, problems, frozenset(known), only)
         del data
-        return None if frame is None else (label, digest, _whole(frame, None))  # `only` applied
+        return None if read is None else (label, digest, _whole(read[1], None, read[0]))  # `only` applied
     except FileNotFoundError:
         problems.add(Problem(file=label, message="file not found"))
         return None
@@ -174,25 +193,33 @@ def _frame_slices(frame: pl.DataFrame, rows: int | None) -> Iterator[pl.DataFram
         yield frame.slice(start, rows)
 
 
-def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
-          trimmed_by_parser: tuple[str, ...] = ()) -> pl.DataFrame:
-    """Known columns only (missing ones as nulls), values trimmed, empty ones null, blank lines dropped.
+def _tidy(frame: pl.DataFrame, known: tuple[str, ...], present: frozenset[str],
+          trimmed_by_parser: tuple[str, ...], label: str, problems: ProblemLog) -> pl.DataFrame:
+    """Known columns only (missing ones as nulls), values trimmed, empty ones null, blank lines
+    dropped; a row with a value longer than LONGEST_VALUE is a problem added to `problems`, and
+    dropped (its other values would only add noise to the error). `present`: the known columns
+    the file has.
 
     The columns `trimmed_by_parser` are left as they are (but for telling blank lines): checking
     every value for white space cost as much as parsing it, and their parsers reject any value
     with white space around it, so only those rejected need trimming (parse_trimming_rejects);
     a column of few distinct values is trimmed once per distinct value (few_values_trimmed,
     normalize.by_distinct); the customers' email by its normalization (normalize.email_values)."""
-    keep = [c for c in known if c in found]
+    keep = [c for c in known if c in present]
     frame = frame.select(*keep, LINE)
     # Values are trimmed and empty ones made null, column by column only where some value needs
-    # it (a clean file's columns are kept as they are, not copied).
+    # it (a clean file's columns are kept as they are, not copied). Values too long are looked
+    # for in the same pass, by their bytes: no value of fewer bytes has more characters.
     checked = [c for c in keep if c not in trimmed_by_parser]
-    needs = frame.select(*[needs_trimming(c).any().alias(c) for c in checked]).row(0, named=True) \
-        if checked and frame.height else {}
+    texts = [c for c in keep if frame.schema[c] == pl.String]
+    facts = frame.select(*[needs_trimming(c).any().alias(f"trim {c}") for c in checked],
+                         *[(pl.col(c).str.len_bytes() > LONGEST_VALUE).any().alias(f"long {c}") for c in texts],
+                         ).row(0, named=True) if (checked or texts) and frame.height else {}
+    if long_columns := [c for c in texts if facts.get(f"long {c}")]:
+        frame = _without_long_values(frame, long_columns, label, problems)
     frame = frame.with_columns(
-        *[clean_text(c) for c in checked if needs.get(c)],
-        *[pl.lit(None, pl.String).alias(c) for c in known if c not in found],
+        *[clean_text(c) for c in checked if facts.get(f"trim {c}")],
+        *[pl.lit(None, pl.String).alias(c) for c in known if c not in present],
     ).select(*known, LINE)
     # A line with nothing on it is skipped, as spreadsheet exports often end with blank lines.
     blank = pl.all_horizontal(pl.col(c).is_null() for c in known if c not in trimmed_by_parser)
@@ -201,6 +228,24 @@ def _tidy(frame: pl.DataFrame, known: tuple[str, ...], found: tuple[str, ...],
                                            else pl.col(c).is_null() for c in known if c in trimmed_by_parser])
         frame = frame.filter(~blank)
     return frame
+
+
+def _without_long_values(frame: pl.DataFrame, columns: list[str], label: str, problems: ProblemLog) -> pl.DataFrame:
+    """The frame without its rows that have a value (of `columns`) longer than LONGEST_VALUE
+    characters once trimmed; each such value a problem (in file order, the first few listed).
+    The value is never quoted: it is not data, and it may be anyone's."""
+    found = pl.concat([
+        frame.filter(pl.col(c).str.len_bytes() > LONGEST_VALUE)
+        .filter(pl.col(c).str.strip_chars().str.len_chars() > LONGEST_VALUE)
+        .select(LINE, pl.lit(index, pl.Int32).alias("column"))
+        for index, c in enumerate(columns)
+    ]).sort(LINE, "column")
+    if not found.height:
+        return frame
+    listed = [Problem(file=label, line=line, column=columns[index], message=f"longer than {LONGEST_VALUE} characters")
+              for line, index in found.head(MAX_LISTED_PROBLEMS).iter_rows()]
+    problems.extend(listed, found.height)
+    return frame.filter(~pl.col(LINE).is_in(found.get_column(LINE).unique().implode()))
 
 
 def needs_trimming(column: str) -> pl.Expr:
@@ -217,11 +262,12 @@ def normalize_header(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().lower()
 
 
-def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog,
-              only: RowFilter | None = None) -> pl.DataFrame | None:
-    """Fast path: Polars reads the bytes as they are; the file is decoded in Python only to re-encode
-    cp1252, or to find the line of a problem the fast reader reports. With `only`, the rows it
-    keeps (see _kept_lines)."""
+def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog, known: frozenset[str],
+              only: RowFilter | None = None) -> tuple[list[str], pl.DataFrame] | None:
+    """(the header's column names, the rows): Polars reads the bytes as they are; the file is decoded
+    in Python only to re-encode cp1252, to find the line of a problem the fast reader reports, or
+    to read a header wider than WIDE_HEADER (then the frame holds the `known` columns only). With
+    `only`, the rows it keeps (see _kept_lines)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if encoding == "cp1252":
@@ -256,29 +302,48 @@ def _read_csv(data: bytes, encoding: str, label: str, problems: ProblemLog,
         problems.add(Problem(file=label, line=1, message=message))
         return None
     names = [normalize_header(h) for h in header]
-    clashes = sorted({n for n in names if n and names.count(n) > 1})
-    for name in clashes:
-        problems.add(Problem(file=label, line=1, column=name,
-                             message="column appears more than once in the header"))
-    if clashes:
+    if _clashes(names, label, problems):
         return None
-    if only is not None and (kept := _kept_lines(data, separator, header, only)) is not None:
-        return kept
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
-            has_header=True, raise_if_empty=False,
-        )
-    except Exception:  # noqa: BLE001 - a file the fast reader rejects is read (or diagnosed) strictly
+    wide = len(header) > WIDE_HEADER
+    if only is not None and not wide and (kept := _kept_lines(data, separator, header, only)) is not None:
+        return [c for c in kept.columns if c != LINE], kept
+    frame = None if wide else _read_csv_fast(data, separator)
+    if frame is None:  # a file the fast reader rejects is read (or diagnosed) strictly
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             problems.add(_undecodable(data, exc, label, encoding))
             return None
-        return _read_csv_strictly(text, separator, label, problems)
-    frame.columns = [normalize_header(c) for c in frame.columns]
-    frame = frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
-    return frame if only is None else frame.filter(only({c: pl.col(c) for c in frame.columns if c != LINE}))
+        read = _read_csv_strictly(text, separator, label, problems, known, names)
+        if read is None:
+            return None
+        names, frame = read
+    else:
+        frame.columns = [normalize_header(c) for c in frame.columns]
+        frame = frame.with_columns(_record_lines(data, separator, frame.height).alias(LINE))
+        names = [c for c in frame.columns if c != LINE]
+    if only is not None:
+        frame = frame.filter(only({c: pl.col(c) for c in frame.columns if c != LINE}))
+    return names, frame
+
+
+def _read_csv_fast(data: bytes, separator: str) -> pl.DataFrame | None:
+    """Every column of the file as text, by Polars; None when it refuses the file."""
+    try:
+        return pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False, quote_char='"',
+                           has_header=True, raise_if_empty=False)
+    except Exception:  # noqa: BLE001 - the strict reader says what is wrong, or reads what CSV allows
+        return None
+
+
+def _clashes(names: list[str], label: str, problems: ProblemLog, where: str = " in the header") -> bool:
+    """Whether two (non-empty) column names are the same; each such name a problem."""
+    if len(set(names)) == len(names):
+        return False
+    clashes = sorted(name for name, count in Counter(names).items() if name and count > 1)
+    for name in clashes:
+        problems.add(Problem(file=label, line=1, column=name, message=f"column appears more than once{where}"))
+    return bool(clashes)
 
 
 # Lines are found a block of bytes at a time: newlines are counted per block (at memchr speed),
@@ -303,7 +368,10 @@ def _kept_lines(data: bytes, separator: str, header: list[str], only: RowFilter)
         return None
     columns.columns = read
     records = columns.select(only({n: pl.col(n) for n in read}).fill_null(False)).to_series().arg_true().to_list()
-    return _parsed_lines(data, separator, header, [record + 1 for record in records])
+    try:
+        return _parsed_lines(data, separator, header, [record + 1 for record in records])
+    except Exception:  # noqa: BLE001 - a kept line the reader refuses (more fields than the header): read whole
+        return None
 
 
 def _parsed_lines(data: bytes, separator: str, header: list[str], lines: list[int]) -> pl.DataFrame:
@@ -340,10 +408,7 @@ def _named_columns(frame: pl.DataFrame, label: str, problems: ProblemLog) -> pl.
     """The frame with its column names in the header's normal form; None (after the problem)
     when two columns come to the same name."""
     names = [normalize_header(c) for c in frame.columns]
-    clashes = sorted({n for n in names if n and names.count(n) > 1})
-    for name in clashes:
-        problems.add(Problem(file=label, line=1, column=name, message="column appears more than once in the header"))
-    if clashes:
+    if _clashes(names, label, problems):
         return None
     frame.columns = names
     return frame
@@ -355,10 +420,12 @@ _EXCEL_DATE = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
 _EXCEL_DATETIME = r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$"
 
 
-def _read_xlsx(path: Path, sheet: str | None, label: str, problems: ProblemLog) -> tuple[str, pl.DataFrame] | None:
-    """(the sheet's label, its rows as text with `_line`) of an Excel workbook's sheet (the first
-    when None), the header on its first row. Every cell is read as text: a number as its digits
-    (358401234567, 1.5), a date cell as its ISO date (a time of day as an ISO datetime)."""
+def _read_xlsx(path: Path, sheet: str | None, label: str, problems: ProblemLog,
+               known: frozenset[str]) -> tuple[str, list[str], pl.DataFrame] | None:
+    """(the sheet's label, its column names, the `known` columns' rows as text with `_line`) of an
+    Excel workbook's sheet (the first when None), the header on its first row. Every cell is read
+    as text: a number as its digits (358401234567, 1.5), a date cell as its ISO date (a time of
+    day as an ISO datetime)."""
     if not path.exists():
         raise FileNotFoundError(path)
     import fastexcel  # only a workbook pays for importing the reader
@@ -385,11 +452,10 @@ def _read_xlsx(path: Path, sheet: str | None, label: str, problems: ProblemLog) 
     frame = _named_columns(frame, sheet_label, problems)
     if frame is None:
         return None
-    frame = frame.with_columns(
-        pl.col(c).cast(pl.String).str.replace(_EXCEL_DATE, "$1").str.replace(_EXCEL_DATETIME, "${1}T$2")
-        for c in frame.columns
-    )
-    return sheet_label, frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE))
+    texts = [frame.get_column(c).cast(pl.String).str.replace(_EXCEL_DATE, "$1").str.replace(_EXCEL_DATETIME, "${1}T$2")
+             for c in frame.columns if c in known]
+    lines = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True).alias(LINE)
+    return sheet_label, frame.columns, pl.DataFrame([*texts, lines])
 
 
 def _undecodable(data: bytes, exc: UnicodeDecodeError, label: str, encoding: str) -> Problem:
@@ -416,36 +482,42 @@ def _record_lines(data: bytes, separator: str, height: int) -> pl.Series:
     return simple if len(starts) != height else pl.Series(starts, dtype=pl.Int64)
 
 
-def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemLog) -> pl.DataFrame | None:
-    """The standard library's RFC 4180 reader: slower, but it names the line it cannot parse.
+def _read_csv_strictly(text: str, separator: str, label: str, problems: ProblemLog, known: frozenset[str],
+                       names: list[str]) -> tuple[list[str], pl.DataFrame] | None:
+    """(the header's column names, the `known` columns' values): the standard library's RFC 4180
+    reader, slower, but it names the line it cannot parse.
 
     It also accepts what the fast reader refuses but CSV allows (a quote inside an unquoted
-    field is an ordinary character).
+    field is an ordinary character). Only the known columns' values are kept, so a row costs
+    what its own fields do, however wide the header. `names`: the header's, normalized, as the
+    caller read them from the first line.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     header: list[str] | None = None
-    rows: list[list[str]] = []
+    kept: list[tuple[int, list[str]]] = []  # (index in the row, the column's values)
     lines: list[int] = []
     start = 1
     try:
         for row in reader:
             if header is None:
                 header = row
+                if len(names) != len(header):
+                    names = [normalize_header(name) for name in header]
+                kept = [(index, []) for index, name in enumerate(names) if name in known]
             elif len(row) > len(header):
                 problems.add(Problem(file=label, line=start,
                                      message=f"has {len(row)} fields but the header has {len(header)}"))
                 return None
             else:
-                rows.append(row + [""] * (len(header) - len(row)))
+                for index, values in kept:
+                    values.append(row[index] if index < len(row) else "")
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
         problems.add(Problem(file=label, line=start, message=f"cannot be parsed as CSV: {exc}"))
         return None
-    names = [normalize_header(h) for h in header or []]
-    columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
-    frame = pl.DataFrame(columns, schema={name: pl.String for name in names})
-    return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+    columns = [pl.Series(names[index], values, dtype=pl.String) for index, values in kept]
+    return names, pl.DataFrame([*columns, pl.Series(LINE, lines, dtype=pl.Int64)])
 
 
 def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: ProblemLog,
@@ -460,13 +532,11 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
         problems.add(Problem(file=label, message="cannot be read as Parquet"))
         return None
     names = [normalize_header(c) for c in schema]
-    wanted = [c for c, name in zip(schema, names) if name in known or names.count(name) > 1]
-    found_unknown = [name for name in names if name not in known]
-    read_names = [name for c, name in zip(schema, names) if c in wanted]
-    if len(set(read_names)) != len(read_names):
-        for name in sorted({n for n in read_names if read_names.count(n) > 1}):
-            problems.add(Problem(file=label, line=1, column=name, message="column appears more than once"))
+    if _clashes(names, label, problems, where=""):
         return None
+    known_names = frozenset(known)
+    wanted = [c for c, name in zip(schema, names) if name in known_names]
+    read_names = [normalize_header(c) for c in wanted]
     columns = []
     texts: dict[str, pl.Expr] = {}
     row_filter = None
@@ -488,7 +558,6 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
         kept = only(texts)
         row_filter = kept if row_filter is None else row_filter & kept
     # Unknown columns are not read; their names stay in the header facts (validate lists them).
-    unknown_nulls = [pl.lit(None, pl.String).alias(name) for name in found_unknown]
 
     def filtered(rows: int | None) -> Iterator[pl.DataFrame | None]:
         """The rows the filter keeps, `rows` rows of the file at a time (with `only`, all at once)."""
@@ -502,7 +571,7 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
                 problems.add(Problem(file=label, message="cannot be read as Parquet"))
                 yield None
                 return
-            yield frame.select(*columns, pl.col(LINE).cast(pl.Int64)).with_columns(unknown_nulls)
+            yield frame.select(*columns, pl.col(LINE).cast(pl.Int64))
 
     def slices(rows: int | None) -> Iterator[pl.DataFrame | None]:
         if row_filter is not None:
@@ -519,10 +588,9 @@ def _parquet_source(path: Path, label: str, known: tuple[str, ...], problems: Pr
                 yield None
                 return
             frame = frame.select(columns) if columns else pl.DataFrame(height=frame.height)
-            yield frame.with_columns(unknown_nulls).with_row_index(LINE, offset=2 + start) \
-                .with_columns(pl.col(LINE).cast(pl.Int64))
+            yield frame.with_row_index(LINE, offset=2 + start).with_columns(pl.col(LINE).cast(pl.Int64))
 
-    return [*read_names, *found_unknown], slices
+    return names, slices
 
 
 def as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr | None:
